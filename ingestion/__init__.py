@@ -1,0 +1,1 @@
+"""dlt pipelines that load native cloud billing exports and business events into the warehouse."""

@@ -1,0 +1,34 @@
+"""dlt source for AWS Cost and Usage Reports: legacy CUR (CSV, with or without manifests) and CUR 2.0 Parquet.
+
+Both layouts land in one table, `raw_aws_cur.line_items`, in the CUR 2.0 shape: snake_case columns,
+`product` and `resource_tags` as JSON objects. A delivery replaces every row of the billing periods it
+covers (merge key `_billing_partition` = payer account | billing period), so AWS re-delivering a month
+never double counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dlt
+import pyarrow as pa
+
+from ingestion.aws_cur.helpers import CurDelivery, delivery_batches
+from ingestion.duck import connect
+
+
+@dlt.source(name="aws_cur")
+def aws_cur_source(deliveries: list[CurDelivery], loaded_at: str) -> dlt.sources.DltResource:
+    """The CUR line items of the given deliveries."""
+    return line_items(deliveries, loaded_at)
+
+
+@dlt.resource(
+    name="line_items",
+    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+    merge_key="_billing_partition",
+)
+def line_items(deliveries: list[CurDelivery], loaded_at: str) -> Iterator[pa.RecordBatch]:
+    con = connect()
+    for delivery in deliveries:
+        yield from delivery_batches(con, delivery, loaded_at)

@@ -1,0 +1,195 @@
+"""Find AWS CUR deliveries (legacy CSV with manifests, plain CSV folders, CUR 2.0 Parquet) and read them."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.duck import (
+    csv_columns,
+    json_object_of_columns,
+    lineage_sql,
+    literal,
+    quote,
+    read_csv_sql,
+    record_batches,
+    snake_case,
+    value_as_text,
+)
+from ingestion.errors import LoadError
+from ingestion.files import ExportFile, content_hash, list_files, local_copies, read_text
+
+CUR_PATTERNS = ("*.csv", "*.csv.gz", "*.parquet", "*-manifest.json")
+LEGACY_REQUIRED = (
+    "bill/PayerAccountId",
+    "bill/BillingPeriodStartDate",
+    "lineItem/LineItemType",
+    "lineItem/UsageStartDate",
+    "lineItem/UnblendedCost",
+)
+CUR2_REQUIRED = tuple(snake_case(c) for c in LEGACY_REQUIRED)
+
+
+@dataclass
+class CurDelivery:
+    """One delivery: the files AWS wrote for one report version of one billing period."""
+
+    layout: str
+    delivery_id: str
+    files: list[ExportFile]
+    superseded: list[ExportFile] = field(default_factory=list)
+
+
+def discover(location: str) -> list[CurDelivery]:
+    """Group the files under `location` into deliveries, keeping only the assembly each manifest names."""
+    files = list_files(location, CUR_PATTERNS)
+    if not files:
+        raise LoadError(f"{location}: no CUR files (*.csv, *.csv.gz, *.parquet) found")
+    manifests = [f for f in files if f.name.lower().endswith("-manifest.json")]
+    data_files = [f for f in files if f not in manifests]
+    deliveries: list[CurDelivery] = []
+    claimed: set[str] = set()
+    with local_copies(manifests) as local:
+        for manifest in manifests:
+            delivery = _delivery_from_manifest(manifest, json.loads(read_text(manifest, local)), data_files)
+            if delivery is not None:
+                deliveries.append(delivery)
+                claimed.update(f.relative_path for f in delivery.files)
+    managed_dirs = {_period_dir(m) for m in manifests}
+    loose: dict[str, list[ExportFile]] = defaultdict(list)
+    for f in data_files:
+        if f.relative_path in claimed:
+            continue
+        if _period_dir(f, depth=2) in managed_dirs or _period_dir(f) in managed_dirs:
+            # An assembly the manifest no longer names: AWS's older version of that billing period.
+            _attach_superseded(deliveries, f)
+            continue
+        loose[f.parent].append(f)
+    for folder, group in sorted(loose.items()):
+        layout = "cur2" if group[0].name.endswith(".parquet") else "cur_legacy"
+        deliveries.append(CurDelivery(layout, f"folder:{folder}", sorted(group, key=lambda f: f.name)))
+    return deliveries
+
+
+def _period_dir(f: ExportFile, depth: int = 1) -> str:
+    path = PurePosixPath(f.relative_path)
+    for _ in range(depth):
+        path = path.parent
+    return str(path)
+
+
+def _attach_superseded(deliveries: list[CurDelivery], f: ExportFile) -> None:
+    for delivery in deliveries:
+        if delivery.files and _period_dir(delivery.files[0], depth=2) == _period_dir(f, depth=2):
+            delivery.superseded.append(f)
+            return
+
+
+def _delivery_from_manifest(
+    manifest: ExportFile, body: dict, data_files: list[ExportFile]
+) -> CurDelivery | None:
+    by_name = {f.relative_path: f for f in data_files}
+    base = PurePosixPath(manifest.relative_path).parent
+    if "assemblyId" in body:
+        # Legacy CUR: report keys are bucket keys ending in <assemblyId>/<file>; resolve them next to the
+        # manifest, which is where AWS puts the assembly folders.
+        keys = [PurePosixPath(k) for k in body.get("reportKeys", [])]
+        wanted = [str(base / body["assemblyId"] / k.name) for k in keys]
+        layout, delivery_id = "cur_legacy", body["assemblyId"]
+    elif "executionId" in body:
+        # CUR 2.0 (Data Exports): metadata/BILLING_PERIOD=X/<manifest> lists data/BILLING_PERIOD=X/<file>.
+        keys = [PurePosixPath(k) for k in body.get("dataFiles", [])]
+        data_base = PurePosixPath(str(base).replace("metadata", "data", 1))
+        wanted = [str(data_base / k.name) for k in keys]
+        layout, delivery_id = "cur2", body["executionId"]
+    else:
+        raise LoadError(f"{manifest.uri}: manifest has neither assemblyId nor executionId")
+    missing = [w for w in wanted if w not in by_name]
+    if missing:
+        raise LoadError(f"{manifest.uri}: manifest names files that are not there: {', '.join(missing[:3])}")
+    if not wanted:
+        return None
+    return CurDelivery(layout, delivery_id, [by_name[w] for w in wanted])
+
+
+def delivery_batches(
+    con: duckdb.DuckDBPyConnection, delivery: CurDelivery, loaded_at: str
+) -> Iterator[pa.RecordBatch]:
+    """Raw rows of one delivery, CUR 2.0-shaped, every value as text, with lineage columns."""
+    with local_copies(delivery.files) as local:
+        delivery_id = delivery.delivery_id
+        if delivery_id.startswith("folder:"):
+            delivery_id = "sha256:" + content_hash([local[f.uri] for f in delivery.files])[:20]
+        for f in delivery.files:
+            path = local[f.uri]
+            select = _cur2_select(con, path) if delivery.layout == "cur2" else _legacy_select(con, path)
+            lineage = lineage_sql(f.uri, delivery_id, loaded_at, _layout=delivery.layout)
+            sql = (
+                f"select *, bill_payer_account_id || '|' || left(bill_billing_period_start_date, 7) "
+                f"as _billing_partition from (select {select}, {lineage} from src)"
+            )
+            yield from record_batches(con, sql, f.uri)
+
+
+def _legacy_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    columns = csv_columns(con, path)
+    _require(path, columns, LEGACY_REQUIRED)
+    con.execute(f"create or replace temp view src as {read_csv_sql(path)}")
+    plain, product, tags = [], {}, {}
+    for col in columns:
+        category, _, attribute = col.partition("/")
+        if category == "product" and attribute:
+            product[snake_case(attribute)] = col
+        elif category == "resourceTags" and attribute:
+            tags[attribute] = col
+        else:
+            plain.append(col)
+    renamed = _unique_names(path, {snake_case(c): c for c in plain}, plain)
+    parts = [f"{quote(src)} as {quote(dst)}" for dst, src in renamed.items()]
+    parts.append(f"{json_object_of_columns(product)} as product")
+    parts.append(f"{json_object_of_columns(tags)} as resource_tags")
+    parts.append("_line_number")
+    return ", ".join(parts)
+
+
+def _cur2_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    con.execute(
+        f"create or replace temp view src as select *, row_number() over () as _line_number "
+        f"from read_parquet({literal(str(path))})"
+    )
+    described = con.sql("select * from src limit 0")
+    types = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
+    _require(path, list(types), CUR2_REQUIRED)
+    static_product = {c.removeprefix("product_"): c for c in types if c.startswith("product_")}
+    parts = []
+    for col, kind in types.items():
+        if col == "_line_number" or col in static_product.values():
+            continue
+        name = col.replace("_a_r_n", "_arn")
+        parts.append(f"{value_as_text(quote(col), kind)} as {quote(name)}")
+    static = ", ".join(f"{literal(k)}: cast({quote(c)} as varchar)" for k, c in static_product.items())
+    product_map = "product" if "product" in types else "map()"
+    if static:
+        product_map = f"map_concat({product_map}, map {{{static}}})"
+    parts = [p for p in parts if not p.endswith(' as "product"')]
+    parts.append(f"nullif(to_json(map_filter({product_map}, lambda k, v: v is not null)), '{{}}') as product")
+    parts.append("_line_number")
+    return ", ".join(parts)
+
+
+def _require(path: Path, columns: list[str], required: tuple[str, ...]) -> None:
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise LoadError(f"{path}: not an AWS CUR file; missing required columns: {', '.join(missing)}")
+
+
+def _unique_names(path: Path, renamed: dict[str, str], original: list[str]) -> dict[str, str]:
+    if len(renamed) != len(original):
+        raise LoadError(f"{path}: two columns normalise to the same name; rename one of them")
+    return renamed

@@ -1,0 +1,34 @@
+"""dlt source for Azure Cost Management cost-details exports (EA and MCA; actual and amortized).
+
+Both agreement layouts land in `raw_azure_cost.cost_details` with snake_case names (EA `Cost` and MCA
+`costInBillingCurrency` stay distinct columns; staging picks whichever is present). Each run replaces every
+row of the billing periods it covers, per dataset (merge key `_billing_partition` =
+dataset | billing account | billing period), so a month-to-date export run never double counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import dlt
+import pyarrow as pa
+
+from ingestion.azure_cost.helpers import AzureDelivery, delivery_batches
+from ingestion.duck import connect
+
+
+@dlt.source(name="azure_cost")
+def azure_cost_source(deliveries: list[AzureDelivery], loaded_at: str) -> dlt.sources.DltResource:
+    """The cost-details rows of the given export runs."""
+    return cost_details(deliveries, loaded_at)
+
+
+@dlt.resource(
+    name="cost_details",
+    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+    merge_key="_billing_partition",
+)
+def cost_details(deliveries: list[AzureDelivery], loaded_at: str) -> Iterator[pa.RecordBatch]:
+    con = connect()
+    for delivery in deliveries:
+        yield from delivery_batches(con, delivery, loaded_at)

@@ -1,0 +1,168 @@
+"""Find Azure Cost Management exports (EA or MCA cost details; actual or amortized) and read them."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.duck import (
+    csv_columns,
+    lineage_sql,
+    literal,
+    quote,
+    read_csv_sql,
+    record_batches,
+    snake_case,
+    value_as_text,
+)
+from ingestion.errors import LoadError
+from ingestion.files import ExportFile, content_hash, list_files, local_copies, read_text
+
+AZURE_PATTERNS = ("*.csv", "*.csv.gz", "*.parquet", "manifest.json")
+# Any one of these names the row's cost; EA files say `Cost`, MCA files `costInBillingCurrency`.
+COST_COLUMNS = ("cost_in_billing_currency", "cost", "pre_tax_cost")
+REQUIRED = ("billing_account_id", "date", "billing_period_start_date", "subscription_id")
+EXPORT_TYPES = {"actualcost": "actual", "amortizedcost": "amortized", "usage": "actual"}
+
+
+@dataclass
+class AzureDelivery:
+    """One export run: the files of one export (actual or amortized) for one date range."""
+
+    dataset: str
+    delivery_id: str
+    files: list[ExportFile]
+    superseded: list[ExportFile] = field(default_factory=list)
+
+
+@dataclass
+class _ExportRun:
+    export: str
+    dataset: str
+    period_dir: str
+    submitted: str
+    run_id: str
+    files: list[ExportFile]
+
+
+def discover(location: str, dataset: str | None = None) -> list[AzureDelivery]:
+    """Group files into export runs; for each export and date range keep the newest run only.
+
+    Files without a run manifest (older exports, downloads from the portal) are each a delivery of their
+    own, named by content hash; their dataset comes from the file name unless `dataset` is given.
+    """
+    files = list_files(location, AZURE_PATTERNS)
+    data_files = [f for f in files if f.name != "manifest.json"]
+    if not data_files:
+        raise LoadError(f"{location}: no Azure cost export files (*.csv, *.csv.gz, *.parquet) found")
+    runs = _runs_from_manifests([f for f in files if f.name == "manifest.json"], data_files)
+    newest: dict[tuple[str, str], _ExportRun] = {}
+    superseded: dict[tuple[str, str], list[ExportFile]] = defaultdict(list)
+    for run in sorted(runs, key=lambda r: (r.submitted, r.run_id)):
+        key = (run.export, run.period_dir)
+        if key in newest:
+            superseded[key].extend(newest[key].files)
+        newest[key] = run
+    deliveries = [
+        AzureDelivery(dataset or run.dataset, run.run_id, run.files, superseded[key])
+        for key, run in newest.items()
+    ]
+    claimed = {f.relative_path for run in runs for f in run.files}
+    for f in data_files:
+        if f.relative_path not in claimed:
+            kind = dataset or ("amortized" if "amortized" in f.relative_path.lower() else "actual")
+            deliveries.append(AzureDelivery(kind, "", [f]))
+    return deliveries
+
+
+def _runs_from_manifests(manifests: list[ExportFile], data_files: list[ExportFile]) -> list[_ExportRun]:
+    by_parent: dict[str, list[ExportFile]] = defaultdict(list)
+    for f in data_files:
+        by_parent[f.parent].append(f)
+    runs = []
+    with local_copies(manifests) as local:
+        for manifest in manifests:
+            body = json.loads(read_text(manifest, local))
+            config, run_info = body.get("exportConfig", {}), body.get("runInfo", {})
+            kind = EXPORT_TYPES.get(str(config.get("type", "")).lower())
+            if kind is None:
+                raise LoadError(f"{manifest.uri}: unknown export type {config.get('type')!r}")
+            run_dir = manifest.parent
+            period_dir = str(PurePosixPath(run_dir).parent)
+            run_files = sorted(by_parent.get(run_dir, []), key=lambda f: f.name)
+            if run_files:
+                runs.append(
+                    _ExportRun(
+                        export=str(config.get("exportName", period_dir)),
+                        dataset=kind,
+                        period_dir=period_dir,
+                        submitted=str(run_info.get("submittedTime", "")),
+                        run_id=str(run_info.get("runId") or PurePosixPath(run_dir).name),
+                        files=run_files,
+                    )
+                )
+    return runs
+
+
+def delivery_batches(
+    con: duckdb.DuckDBPyConnection, delivery: AzureDelivery, loaded_at: str
+) -> Iterator[pa.RecordBatch]:
+    """Raw rows of one export run, snake_case columns, every value as text, with lineage columns."""
+    with local_copies(delivery.files) as local:
+        delivery_id = delivery.delivery_id or (
+            "sha256:" + content_hash([local[f.uri] for f in delivery.files])[:20]
+        )
+        for f in delivery.files:
+            path = local[f.uri]
+            select = _select(con, path)
+            lineage = lineage_sql(f.uri, delivery_id, loaded_at, _dataset=delivery.dataset)
+            period = (
+                "strftime(coalesce(try_strptime(billing_period_start_date, '%m/%d/%Y'), "
+                "try_strptime(left(billing_period_start_date, 10), '%Y-%m-%d')), '%Y-%m')"
+            )
+            sql = (
+                f"select *, _dataset || '|' || billing_account_id || '|' || {period} as _billing_partition "
+                f"from (select {select}, {lineage} from src)"
+            )
+            yield from record_batches(con, sql, f.uri)
+
+
+def _select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    if path.name.lower().endswith(".parquet"):
+        con.execute(
+            f"create or replace temp view src as select *, row_number() over () as _line_number "
+            f"from read_parquet({literal(str(path))})"
+        )
+        described = con.sql("select * from src limit 0")
+        columns = [c for c in described.columns if c != "_line_number"]
+        kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
+    else:
+        columns = csv_columns(con, path)
+        con.execute(f"create or replace temp view src as {read_csv_sql(path)}")
+        kinds = dict.fromkeys(columns, "VARCHAR")
+    renamed: dict[str, str] = {}
+    for col in columns:
+        name = snake_case(col)
+        if name in renamed:
+            raise LoadError(f"{path}: columns {renamed[name]!r} and {col!r} both normalise to {name!r}")
+        renamed[name] = col
+    _require(path, list(renamed))
+    parts = [f"{value_as_text(quote(src), kinds[src])} as {quote(dst)}" for dst, src in renamed.items()]
+    parts.append("_line_number")
+    return ", ".join(parts)
+
+
+def _require(path: Path, columns: list[str]) -> None:
+    missing = [c for c in REQUIRED if c not in columns]
+    if not any(c in columns for c in COST_COLUMNS):
+        missing.append(" or ".join(COST_COLUMNS))
+    if missing:
+        raise LoadError(
+            f"{path}: not an Azure cost details export; missing required columns: {', '.join(missing)}"
+        )

@@ -1,0 +1,144 @@
+"""DuckDB helpers shared by the loaders: read native files fast and shape them into raw rows.
+
+dlt's own CSV reader builds a Python dict per row and is two orders of magnitude slower than DuckDB's
+reader, so every loader reads with DuckDB and hands dlt Arrow record batches.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.errors import LoadError
+
+BATCH_ROWS = 250_000
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
+
+
+def snake_case(name: str) -> str:
+    """`lineItem/UsageStartDate` -> `line_item_usage_start_date`, `costInUsd` -> `cost_in_usd`.
+
+    Legacy CUR names normalised this way equal their CUR 2.0 names, so both layouts share one raw table.
+    """
+    words = _NON_WORD.sub("_", _CAMEL_BOUNDARY.sub("_", name.strip().lstrip("\ufeff")))
+    return words.strip("_").lower()
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def connect() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set preserve_insertion_order = true")
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
+    """Header of a CSV (plain or gzipped), as written, BOM stripped."""
+    try:
+        rel = con.sql(
+            f"select * from read_csv({literal(str(path))}, all_varchar = true, header = true) limit 0"
+        )
+    except duckdb.Error as exc:
+        raise LoadError(f"{path}: cannot read as CSV: {first_line(exc)}") from exc
+    return [c.lstrip("\ufeff") for c in rel.columns]
+
+
+def read_csv_sql(path: Path) -> str:
+    """A relation over a CSV file with every column as text, plus its 1-based data line number."""
+    return (
+        f"select *, row_number() over () + 1 as _line_number "
+        f"from read_csv({literal(str(path))}, all_varchar = true, header = true, "
+        f"strict_mode = true, null_padding = false)"
+    )
+
+
+def record_batches(con: duckdb.DuckDBPyConnection, sql: str, source: str) -> Iterator[pa.RecordBatch]:
+    """Run `sql` and stream its result as Arrow batches; errors name the source file."""
+    try:
+        reader = con.sql(sql).to_arrow_reader(BATCH_ROWS)
+        yield from reader
+    except duckdb.Error as exc:
+        raise LoadError(f"{source}: {first_line(exc)}") from exc
+
+
+def first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def json_object_of_columns(columns: dict[str, str]) -> str:
+    """SQL for a JSON object of {key: column} that leaves out null and empty values.
+
+    Used to pack legacy CUR `resourceTags/*` and `product/*` columns into the map shape CUR 2.0 has, so a
+    new tag key is a new JSON key, not a schema change.
+    """
+    if not columns:
+        return "cast(null as varchar)"
+    entries = ", ".join(
+        f"struct_pack(k := {literal(key)}, v := {quote(col)})" for key, col in columns.items()
+    )
+    return (
+        f"nullif(to_json(map_from_entries(list_filter([{entries}], "
+        f"lambda e: e.v is not null and trim(e.v) <> ''))), '{{}}')"
+    )
+
+
+def flattened_text_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    """Select expressions that flatten one level of structs and turn every value into text.
+
+    BigQuery-shaped records (`service.description`, `usage.amount`) become `service_description`,
+    `usage_amount`; deeper structs and lists (labels, credits) stay as JSON text for staging to parse.
+    Text keeps raw tables tolerant of drift: a type change cannot fail a load, only a cast in staging.
+    """
+    described = con.sql(f"select * from {relation} limit 0")
+    parts = []
+    for col, kind in zip(described.columns, [str(t) for t in described.types], strict=True):
+        if kind.startswith("STRUCT(") and not kind.endswith("[]"):
+            for field_name in _struct_fields(con, relation, col):
+                expression = f"{quote(col)}.{quote(field_name)}"
+                kind_of_field = _field_type(con, relation, col, field_name)
+                name = snake_case(f"{col}_{field_name}")
+                parts.append(f"{value_as_text(expression, kind_of_field)} as {quote(name)}")
+        else:
+            parts.append(f"{value_as_text(quote(col), kind)} as {quote(snake_case(col))}")
+    return parts
+
+
+def _struct_fields(con: duckdb.DuckDBPyConnection, relation: str, col: str) -> list[str]:
+    rel = con.sql(f"select unnest({quote(col)}) from {relation} limit 0")
+    return list(rel.columns)
+
+
+def _field_type(con: duckdb.DuckDBPyConnection, relation: str, col: str, field_name: str) -> str:
+    rel = con.sql(f"select {quote(col)}.{quote(field_name)} as f from {relation} limit 0")
+    return str(rel.types[0])
+
+
+def value_as_text(expression: str, kind: str) -> str:
+    """One value as text: nested values as JSON, timestamps as ISO 8601 UTC, the rest as written."""
+    if kind.startswith(("MAP", "STRUCT", "JSON")) or kind.endswith("]"):
+        return f"nullif(nullif(to_json({expression}), '{{}}'), '[]')"
+    if kind.startswith("TIMESTAMP"):
+        return f"strftime({expression}, '%Y-%m-%dT%H:%M:%SZ')"
+    return f"cast({expression} as varchar)"
+
+
+def lineage_sql(source_file: str, delivery_id: str, loaded_at: str, **constants: str) -> str:
+    """Select expressions every raw row carries: where it came from and when it was loaded."""
+    extra = "".join(f", {literal(value)} as {quote(name)}" for name, value in constants.items())
+    return (
+        f"{literal(source_file)} as _source_file, {literal(delivery_id)} as _delivery_id, "
+        f"cast({literal(loaded_at)} as timestamp) as _loaded_at{extra}"
+    )

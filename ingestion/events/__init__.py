@@ -1,0 +1,36 @@
+"""dlt source for business events (transactions, active users, API calls, and user-declared types).
+
+Events land in `raw_events.business_events`, deduplicated on `event_id` (a re-sent event replaces its
+earlier copy). Personal fields are pseudonymised before the rows leave this process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dlt
+import pyarrow as pa
+
+from ingestion.duck import connect
+from ingestion.events.helpers import file_batches, pseudonymisation_key
+from ingestion.files import ExportFile
+
+
+@dlt.source(name="events")
+def business_events_source(
+    files: list[ExportFile], loaded_at: str, secrets_dir: Path = Path(".dlt")
+) -> dlt.sources.DltResource:
+    """The events in the given files."""
+    return business_events(files, loaded_at, pseudonymisation_key(secrets_dir))
+
+
+@dlt.resource(
+    name="business_events",
+    write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+    primary_key="event_id",
+)
+def business_events(files: list[ExportFile], loaded_at: str, key: str) -> Iterator[pa.RecordBatch]:
+    con = connect()
+    for f in files:
+        yield from file_batches(con, f, loaded_at, key)

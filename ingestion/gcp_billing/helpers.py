@@ -1,0 +1,94 @@
+"""Find GCP billing export extracts (BigQuery schema as JSON lines or Parquet) and read them.
+
+A BigQuery extract of one invoice month is sharded as `<extract>-000000000000.json`, `...-000000000001`;
+the extract name before the shard number identifies a delivery. Within one folder, the extract whose name
+sorts last (name it by export time) supersedes the others: that is how a re-extract of a restated invoice
+month replaces the earlier one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.duck import flattened_text_columns, lineage_sql, literal, record_batches
+from ingestion.errors import LoadError
+from ingestion.files import ExportFile, list_files, local_copies
+
+GCP_PATTERNS = ("*.json", "*.jsonl", "*.ndjson", "*.json.gz", "*.jsonl.gz", "*.parquet")
+REQUIRED = ("billing_account_id", "cost", "usage_start_time", "invoice_month", "cost_type", "currency")
+_SHARD_SUFFIX = re.compile(r"-\d{12}$")
+
+
+@dataclass
+class GcpDelivery:
+    """One extract: all shards of one export of the billing table."""
+
+    delivery_id: str
+    files: list[ExportFile]
+    superseded: list[ExportFile] = field(default_factory=list)
+
+
+def extract_name(f: ExportFile) -> str:
+    stem = f.name.split(".")[0]
+    return _SHARD_SUFFIX.sub("", stem)
+
+
+def discover(location: str) -> list[GcpDelivery]:
+    files = list_files(location, GCP_PATTERNS)
+    if not files:
+        raise LoadError(f"{location}: no GCP billing export files (*.json, *.jsonl, *.parquet) found")
+    by_folder: dict[str, dict[str, list[ExportFile]]] = defaultdict(lambda: defaultdict(list))
+    for f in files:
+        by_folder[f.parent][extract_name(f)].append(f)
+    deliveries = []
+    for folder, extracts in sorted(by_folder.items()):
+        names = sorted(extracts)
+        current = names[-1]
+        older = [f for name in names[:-1] for f in extracts[name]]
+        deliveries.append(
+            GcpDelivery(f"{folder}/{current}", sorted(extracts[current], key=lambda f: f.name), older)
+        )
+    return deliveries
+
+
+def delivery_batches(
+    con: duckdb.DuckDBPyConnection, delivery: GcpDelivery, loaded_at: str
+) -> Iterator[pa.RecordBatch]:
+    """Raw rows of one extract: one level of records flattened, lists kept as JSON, values as text."""
+    with local_copies(delivery.files) as local:
+        for f in delivery.files:
+            path = local[f.uri]
+            con.execute(f"create or replace temp view src as {_reader_sql(path)}")
+            columns = flattened_text_columns(con, "src")
+            _require(path, columns)
+            lineage = lineage_sql(f.uri, delivery.delivery_id, loaded_at)
+            select = ", ".join(c for c in columns if not c.endswith('"_line_number"'))
+            sql = (
+                f"select *, billing_account_id || '|' || invoice_month as _billing_partition "
+                f"from (select {select}, _line_number, {lineage} from src)"
+            )
+            yield from record_batches(con, sql, f.uri)
+
+
+def _reader_sql(path: Path) -> str:
+    if path.name.lower().endswith(".parquet"):
+        reader = f"read_parquet({literal(str(path))})"
+    else:
+        # Every record decides the schema (sample_size = -1): a field that first appears late in the file,
+        # such as adjustment_info, must not be dropped.
+        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = -1)"
+    return f"select *, row_number() over () as _line_number from {reader}"
+
+
+def _require(path: Path, select_parts: list[str]) -> None:
+    names = {part.rsplit(" as ", 1)[-1].strip('"') for part in select_parts}
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise LoadError(f"{path}: not a GCP billing export; missing required fields: {', '.join(missing)}")
