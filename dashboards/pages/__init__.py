@@ -1,0 +1,1 @@
+"""Page scripts run by `st.navigation`; a package so that setuptools ships them with `dashboards`."""
