@@ -1,0 +1,13 @@
+{#- Money is DECIMAL end to end. Raw tables keep amounts as the provider wrote them (text), and this is the
+    one place that turns them into numbers, so every model and the reconciliation tests agree on scale. -#}
+{% macro money_type() -%}
+    decimal({{ var('money_precision') }}, {{ var('money_scale') }})
+{%- endmacro %}
+
+{% macro to_money(expression) -%}
+    cast({{ expression }} as {{ money_type() }})
+{%- endmacro %}
+
+{% macro to_quantity(expression) -%}
+    cast({{ expression }} as decimal(38, 12))
+{%- endmacro %}

@@ -1,0 +1,40 @@
+{#- Raw tables follow the files, and exports differ in which optional columns they carry (a CUR without
+    resource IDs, an EA file without benefitId). Staging reads a column when it exists and null
+    otherwise, so a missing optional column never breaks a build. -#}
+
+{% macro raw_column_names(relation) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set existing = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+    {%- if existing is none -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(adapter.get_columns_in_relation(existing) | map(attribute='name') | map('lower') | list) }}
+{%- endmacro %}
+
+{#- The first of `names` that the raw table has, as text; null when it has none of them. -#}
+{% macro raw_column(available, names) -%}
+    {%- set names = [names] if names is string else names -%}
+    {%- set present = [] -%}
+    {%- for name in names if name in available -%}
+        {%- do present.append(adapter.quote(name)) -%}
+    {%- endfor -%}
+    {%- if present | length == 0 -%}
+        cast(null as varchar)
+    {%- elif present | length == 1 -%}
+        cast({{ present[0] }} as varchar)
+    {%- else -%}
+        coalesce({% for column in present %}cast({{ column }} as varchar){% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The raw relation to select from, or an empty one when nothing has been loaded for this source yet,
+    so a warehouse with only some providers still builds. -#}
+{% macro raw_relation_or_empty(relation, available) -%}
+    {%- if available | length > 0 -%}
+        {{ relation }}
+    {%- else -%}
+        (select 1 as no_rows_loaded_yet where 1 = 0)
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,86 @@
+{#- Azure writes billed (actual) and amortized cost as two exports of the same charges. FOCUS wants both
+    amounts on one row, so each actual row is paired with its amortized twin on the charge's identity;
+    duplicates of one identity pair up in file order. Rows without a twin keep the side they have:
+    commitment purchases exist only in actual, unused-commitment rows only in amortized. -#}
+
+{%- set pair_keys = [
+    'billing_account_id', 'billing_period_start', 'charge_date', 'subscription_id', 'resource_id',
+    'meter_id', 'product_id', 'charge_type', 'pricing_model', 'benefit_id', 'reservation_id',
+    'publisher_type', 'quantity',
+] -%}
+{%- set details_relation = ref('stg_azure_cost__cost_details') -%}
+{%- set carried = [] -%}
+{%- if execute -%}
+    {%- for column in adapter.get_columns_in_relation(details_relation) -%}
+        {%- if column.name | lower not in ['cost', 'cost_dataset'] -%}
+            {%- do carried.append(column.name | lower) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif -%}
+
+with
+
+details as (
+
+    select
+        *,
+        row_number() over (
+            partition by cost_dataset, {{ pair_keys | join(', ') }}
+            order by source_file, source_line_number
+        ) as twin_rank
+    from {{ details_relation }}
+
+),
+
+actual as (
+
+    select * from details where cost_dataset = 'actual'
+
+),
+
+amortized as (
+
+    select * from details where cost_dataset = 'amortized'
+
+),
+
+periods_with_amortized as (
+
+    select distinct billing_account_id, billing_period_start from amortized
+
+),
+
+paired as (
+
+    select
+        {%- for column in carried %}
+        coalesce(actual.{{ column }}, amortized.{{ column }}) as {{ column }},
+        {%- endfor %}
+        actual.cost as actual_cost,
+        amortized.cost as amortized_cost,
+        amortized.source_file as amortized_source_file,
+        amortized.source_line_number as amortized_source_line_number
+    from actual
+    full outer join amortized
+        on
+            {%- for key in pair_keys %}
+            actual.{{ key }} is not distinct from amortized.{{ key }} and
+            {%- endfor %}
+            actual.twin_rank = amortized.twin_rank
+
+),
+
+final as (
+
+    select
+        paired.*,
+        periods_with_amortized.billing_account_id is not null as has_amortized_export
+    from paired
+    left join periods_with_amortized
+        on
+            paired.billing_account_id = periods_with_amortized.billing_account_id
+            and paired.billing_period_start = periods_with_amortized.billing_period_start
+
+)
+
+select * from final
