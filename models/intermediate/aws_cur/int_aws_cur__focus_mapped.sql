@@ -93,10 +93,11 @@ final as (
     select
         -- accounts
         payer_account_id as BillingAccountId,
-        payer_account_name as BillingAccountName,
+        -- Legacy CUR carries no account names; the id is the best display name it has.
+        coalesce(payer_account_name, payer_account_id) as BillingAccountName,
         'Payer Account' as BillingAccountType,
         usage_account_id as SubAccountId,
-        usage_account_name as SubAccountName,
+        coalesce(usage_account_name, usage_account_id) as SubAccountName,
         case when usage_account_id is not null then 'Linked Account' end as SubAccountType,
         currency_code as BillingCurrency,
         invoice_id as InvoiceId,
@@ -202,14 +203,15 @@ final as (
         service_category as ServiceCategory,
         service_subcategory as ServiceSubcategory,
         sku as SkuId,
-        coalesce(pricing_rate_code, pricing_rate_id) as SkuPriceId,
+        -- The rate code starts with its SKU, so every price has exactly one parent SkuId.
+        case when sku is not null then pricing_rate_code end as SkuPriceId,
         usage_type as SkuMeter,
         case
             when instance_type is not null then '{"InstanceType": "' || instance_type || '"}'
         end as SkuPriceDetails,
         resource_id as ResourceId,
         {{ last_path_segment('resource_id') }} as ResourceName,
-        case when resource_id is not null then coalesce(product_family, product_code) end as ResourceType,
+        case when resource_id is not null then coalesce(product_family, product_code, 'Resource') end as ResourceType,
         region_code as RegionId,
         case when region_code is not null then coalesce(region_name, region_code) end as RegionName,
         availability_zone as AvailabilityZone,

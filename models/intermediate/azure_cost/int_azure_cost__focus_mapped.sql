@@ -66,7 +66,10 @@ classified as (
         tags.tags_normalised,
         tags.tags_original
     from charges
-    left join service_categories on lower(charges.consumed_service) = service_categories.service_key
+    -- Keyed by the ServiceName the row gets, so each ServiceName has exactly one category, as FOCUS requires.
+    left join service_categories
+        on lower(coalesce(charges.meter_category, charges.consumed_service, charges.product_name))
+            = service_categories.service_key
     left join units on charges.unit_of_measure = units.source_unit
     left join tags on charges.tags = tags.source_tags
 
@@ -77,14 +80,15 @@ final as (
     select
         -- accounts: an MCA invoice is per billing profile; an EA invoice per enrollment
         coalesce(billing_profile_id, billing_account_id) as BillingAccountId,
-        coalesce(billing_profile_name, billing_account_name) as BillingAccountName,
+        coalesce(billing_profile_name, billing_account_name, billing_profile_id, billing_account_id)
+            as BillingAccountName,
         case
             when billing_profile_id is not null and billing_profile_id <> billing_account_id
                 then 'Billing Profile'
             else 'Billing Account'
         end as BillingAccountType,
         subscription_id as SubAccountId,
-        subscription_name as SubAccountName,
+        coalesce(subscription_name, subscription_id) as SubAccountName,
         case when subscription_id is not null then 'Subscription' end as SubAccountType,
         billing_currency as BillingCurrency,
         invoice_id as InvoiceId,
@@ -173,12 +177,18 @@ final as (
         service_category as ServiceCategory,
         service_subcategory as ServiceSubcategory,
         product_id as SkuId,
-        meter_id as SkuPriceId,
+        -- A meter is priced per product; the pair keeps each price under exactly one SkuId.
+        case when product_id is not null and meter_id is not null then product_id || ':' || meter_id end
+            as SkuPriceId,
         meter_name as SkuMeter,
         cast(null as varchar) as SkuPriceDetails,
         resource_id as ResourceId,
         coalesce(resource_name, {{ last_path_segment('resource_id') }}) as ResourceName,
-        {{ regexp_group('resource_id', '/providers/([^/]+/[^/]+)') }} as ResourceType,
+        case
+            when resource_id is not null then coalesce(
+                {{ regexp_group('resource_id', '/providers/([^/<>]+/[^/<>]+)') }}, consumed_service, 'Resource'
+            )
+        end as ResourceType,
         lower(replace(resource_location, ' ', '')) as RegionId,
         case when resource_location is not null then coalesce(meter_region, resource_location) end as RegionName,
         availability_zone as AvailabilityZone,

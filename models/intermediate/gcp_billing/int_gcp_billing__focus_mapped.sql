@@ -134,10 +134,11 @@ final as (
     select
         -- accounts
         billing_account_id as BillingAccountId,
-        cast(null as varchar) as BillingAccountName,
+        -- The export carries no billing-account name.
+        billing_account_id as BillingAccountName,
         'Billing Account' as BillingAccountType,
         project_id as SubAccountId,
-        project_name as SubAccountName,
+        coalesce(project_name, project_id) as SubAccountName,
         case when project_id is not null then 'Project' end as SubAccountType,
         currency as BillingCurrency,
         cast(null as varchar) as InvoiceId,
@@ -221,7 +222,10 @@ final as (
         cast(null as varchar) as SkuPriceDetails,
         resource_global_name as ResourceId,
         coalesce(resource_name, {{ last_path_segment('resource_global_name') }}) as ResourceName,
-        {{ regexp_group('resource_global_name', '/([^/]+)/[^/]+$') }} as ResourceType,
+        case
+            when resource_global_name is not null
+                then coalesce({{ regexp_group('resource_global_name', '/([^/]+)/[^/]+$') }}, service_description)
+        end as ResourceType,
         coalesce(region, location) as RegionId,
         coalesce(region, location) as RegionName,
         zone as AvailabilityZone,

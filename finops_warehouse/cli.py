@@ -1,0 +1,196 @@
+"""`finops`: generate demo data, load native exports, build the marts, export FOCUS, open the dashboard."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from finops_warehouse.paths import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
+
+console = Console(highlight=False)
+LOAD_SOURCES = ("aws-cur", "azure", "gcp", "events")
+# Where `finops demo` finds each provider's files inside the generated folder.
+DEMO_LAYOUT = {"aws-cur": "aws", "azure": "azure", "gcp": "gcp", "events": "events"}
+
+
+class UserError(click.ClickException):
+    """Printed as one line, exit code 1, no traceback."""
+
+    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+        console.print(f"[bold red]error:[/] {self.message}", soft_wrap=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can act on into one clear line."""
+    from finops_warehouse.dbt import DbtFailed
+    from finops_warehouse.export import ExportError
+    from finops_warehouse.focus_validation import FocusValidatorError
+    from ingestion.errors import LoadError
+
+    try:
+        yield
+    except (LoadError, DbtFailed, ExportError, FocusValidatorError, ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"DuckDB warehouse file (env {WAREHOUSE_ENV}; default warehouse/finops.duckdb).",
+)
+@click.pass_context
+def main(ctx: click.Context, warehouse: str | None) -> None:
+    """finops-warehouse: cloud billing exports to FOCUS 1.2 marts."""
+    # dlt and dbt log to stderr at INFO by default; the CLI prints its own progress instead.
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    logging.getLogger("dlt").setLevel(logging.ERROR)
+    path = warehouse_path(warehouse)
+    os.environ[WAREHOUSE_ENV] = str(path)
+    ctx.obj = path
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(7, 3660), default=90, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default="demo_data", show_default=True)
+@click.option("--skip-validation", is_flag=True, help="Do not run focus-validator on the result.")
+@click.pass_obj
+def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_validation: bool) -> None:
+    """Generate demo exports, load them, build the marts and print a summary."""
+    from finops_warehouse.demo import generate_demo
+    from finops_warehouse.summary import print_summary
+
+    started = time.monotonic()
+    out_dir = Path(out).resolve()
+    with user_errors():
+        with _progress() as progress:
+            task = progress.add_task("generating demo exports", total=None)
+
+            def report(step: str, done: int, total: int) -> None:
+                progress.update(task, description=f"generating {step}", completed=done, total=total)
+
+            result = generate_demo(out_dir, days=days, seed=seed, scale=scale, progress=report)
+        console.print(f"demo exports written to {result.out}")
+        for source, folder in DEMO_LAYOUT.items():
+            _load(source, str(out_dir / folder), warehouse)
+        _build(warehouse, [])
+        print_summary(console, warehouse)
+        if not skip_validation:
+            _validate(warehouse)
+    console.print(f"[green]demo ready[/] in {time.monotonic() - started:.0f} s: warehouse {warehouse}")
+
+
+@main.command()
+@click.argument("source", type=click.Choice(LOAD_SOURCES))
+@click.argument("path_or_url")
+@click.pass_obj
+def load(warehouse: Path, source: str, path_or_url: str) -> None:
+    """Load native exports from a folder, a file or an s3:// gs:// az:// prefix."""
+    with user_errors():
+        _load(source, path_or_url, warehouse)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def build(warehouse: Path, dbt_args: tuple[str, ...]) -> None:
+    """Run `dbt build` (seeds, models, tests); extra arguments go to dbt, e.g. `-s focus_costs+`."""
+    with user_errors():
+        _build(warehouse, list(dbt_args), quiet=False)
+
+
+@main.group()
+def export() -> None:
+    """Export a mart to a file."""
+
+
+@export.command("focus")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.pass_obj
+def export_focus_command(warehouse: Path, out: str) -> None:
+    """Write marts.focus_costs to OUT.parquet or OUT.csv."""
+    from finops_warehouse.export import export_focus
+
+    with user_errors():
+        rows = export_focus(warehouse, Path(out))
+    console.print(f"wrote {rows:,} FOCUS rows to {out}")
+
+
+@main.command()
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.pass_obj
+def dashboard(warehouse: Path, port: int) -> None:
+    """Serve the Streamlit dashboard at http://localhost:PORT until Ctrl-C."""
+    if not warehouse.is_file():
+        raise UserError(f"{warehouse}: no warehouse yet; run `finops demo` first")
+    app = PROJECT_DIR / "dashboards" / "app.py"
+    console.print(f"dashboard on http://localhost:{port} (Ctrl-C to stop)")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    try:
+        subprocess.run(command, check=False, env={**os.environ, WAREHOUSE_ENV: str(warehouse)})
+    except KeyboardInterrupt:
+        console.print("dashboard stopped")
+
+
+def _load(source: str, location: str, warehouse: Path) -> None:
+    from ingestion.pipeline import run_load
+
+    with console.status(f"loading {source} from {location}") as status:
+        report = run_load(source, location, warehouse, on_step=lambda message: status.update(message))
+    rows = ", ".join(f"{table} {count:,} rows" for table, count in report.rows_loaded.items()) or "no rows"
+    console.print(f"loaded {source}: {len(report.deliveries)} delivery(ies), {rows}")
+    if report.superseded_files:
+        console.print(f"  skipped {len(report.superseded_files)} superseded file(s) of older deliveries")
+
+
+def _build(warehouse: Path, dbt_args: list[str], quiet: bool = True) -> None:
+    from finops_warehouse.dbt import run_dbt
+
+    started = time.monotonic()
+    with console.status("building the warehouse (dbt build)"):
+        run_dbt(["build", *dbt_args], warehouse, quiet=quiet)
+    console.print(f"dbt build passed in {time.monotonic() - started:.0f} s")
+
+
+def _validate(warehouse: Path) -> None:
+    from finops_warehouse.export import export_focus
+    from finops_warehouse.focus_validation import ensure_validator, validate_focus_file
+
+    export_file = warehouse.parent / "focus_export.parquet"
+    with console.status("exporting FOCUS data and running focus-validator 2.2.1"):
+        export_focus(warehouse, export_file)
+        ensure_validator()
+        result = validate_focus_file(export_file, applicability_all=True)
+    colour = "green" if result.ok else "red"
+    console.print(f"[{colour}]FOCUS validation:[/] {result.summary_line()}")
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    columns: list[Callable | object] = [
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+    ]  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        yield progress
+
+
+if __name__ == "__main__":
+    main()
