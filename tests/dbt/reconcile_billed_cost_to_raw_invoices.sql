@@ -73,7 +73,10 @@ raw_gcp as (
         costs.currency,
         costs.cost_total + coalesce(gcp_credits.credit_total, 0) as invoice_total
     from (
-        select billing_partition, currency, sum(cost) as cost_total
+        select
+            billing_partition,
+            currency,
+            sum(cost) as cost_total
         from gcp_rows
         group by 1, 2
     ) as costs

@@ -15,13 +15,15 @@ line_items as (
 
 service_categories as (
 
-    select * from {{ ref('service_categories') }} where provider = 'aws'
+    select * from {{ ref('service_categories') }}
+    where provider = 'aws'
 
 ),
 
 units as (
 
-    select * from {{ ref('unit_of_measure_map') }} where provider = 'aws'
+    select * from {{ ref('unit_of_measure_map') }}
+    where provider = 'aws'
 
 ),
 
@@ -63,8 +65,9 @@ classified as (
             when line_item_type = 'SavingsPlanRecurringFee'
                 then savings_plan_total_commitment_to_date - savings_plan_used_commitment
             when line_item_type = 'RIFee'
-                then coalesce(reservation_unused_amortized_upfront_fee, 0)
-                + coalesce(reservation_unused_recurring_fee, 0)
+                then
+                    coalesce(reservation_unused_amortized_upfront_fee, 0)
+                    + coalesce(reservation_unused_recurring_fee, 0)
             else unblended_cost
         end as effective_cost
     from line_items

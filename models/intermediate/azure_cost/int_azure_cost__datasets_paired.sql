@@ -34,26 +34,31 @@ details as (
 
 actual as (
 
-    select * from details where cost_dataset = 'actual'
+    select * from details
+    where cost_dataset = 'actual'
 
 ),
 
 amortized as (
 
-    select * from details where cost_dataset = 'amortized'
+    select * from details
+    where cost_dataset = 'amortized'
 
 ),
 
 periods_with_amortized as (
 
-    select distinct billing_account_id, billing_period_start from amortized
+    select distinct
+        billing_account_id,
+        billing_period_start
+    from amortized
 
 ),
 
 paired as (
 
     select
-        {%- for column in carried %}
+    {%- for column in carried %}
         coalesce(actual.{{ column }}, amortized.{{ column }}) as {{ column }},
         {%- endfor %}
         actual.cost as actual_cost,
@@ -64,7 +69,7 @@ paired as (
     full outer join amortized
         on
             {%- for key in pair_keys %}
-            actual.{{ key }} is not distinct from amortized.{{ key }} and
+                actual.{{ key }} is not distinct from amortized.{{ key }} and
             {%- endfor %}
             actual.twin_rank = amortized.twin_rank
 

@@ -17,13 +17,15 @@ charges as (
 
 service_categories as (
 
-    select * from {{ ref('service_categories') }} where provider = 'azure'
+    select * from {{ ref('service_categories') }}
+    where provider = 'azure'
 
 ),
 
 units as (
 
-    select * from {{ ref('unit_of_measure_map') }} where provider = 'azure'
+    select * from {{ ref('unit_of_measure_map') }}
+    where provider = 'azure'
 
 ),
 
@@ -38,27 +40,29 @@ classified as (
     select
         charges.*,
         case
-            when charge_type in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then 'Usage'
-            when charge_type in ('Purchase', 'Refund') then 'Purchase'
-            when charge_type = 'Tax' then 'Tax'
-            when charge_type = 'Credit' then 'Credit'
+            when charges.charge_type in ('Usage', 'UnusedReservation', 'UnusedSavingsPlan') then 'Usage'
+            when charges.charge_type in ('Purchase', 'Refund') then 'Purchase'
+            when charges.charge_type = 'Tax' then 'Tax'
+            when charges.charge_type = 'Credit' then 'Credit'
             else 'Adjustment'
         end as charge_category,
-        coalesce(actual_cost, 0) as billed_cost,
+        coalesce(charges.actual_cost, 0) as billed_cost,
         case
-            when amortized_cost is not null then amortized_cost
-            when not has_amortized_export then actual_cost
+            when charges.amortized_cost is not null then charges.amortized_cost
+            when not charges.has_amortized_export then charges.actual_cost
             -- The purchase is spread over the usage it covers, which the amortized export carries.
-            when is_commitment_purchase then 0
-            else actual_cost
+            when charges.is_commitment_purchase then 0
+            else charges.actual_cost
         end as effective_cost,
         case
-            when commitment_id is null then null
-            when lower(commitment_id) like '%/microsoft.billingbenefits/%' or pricing_model = 'SavingsPlan'
+            when charges.commitment_id is null then null
+            when
+                lower(charges.commitment_id) like '%/microsoft.billingbenefits/%'
+                or charges.pricing_model = 'SavingsPlan'
                 then 'Spend'
             else 'Usage'
         end as commitment_category,
-        coalesce(exchange_rate_pricing_to_billing, 1) as pricing_to_billing_rate,
+        coalesce(charges.exchange_rate_pricing_to_billing, 1) as pricing_to_billing_rate,
         coalesce(service_categories.service_category, 'Other') as service_category,
         coalesce(service_categories.service_subcategory, 'Other (Other)') as service_subcategory,
         coalesce(units.focus_unit, charges.unit_of_measure) as focus_unit,
@@ -68,7 +72,8 @@ classified as (
     from charges
     -- Keyed by the ServiceName the row gets, so each ServiceName has exactly one category, as FOCUS requires.
     left join service_categories
-        on lower(coalesce(charges.meter_category, charges.consumed_service, charges.product_name))
+        on
+            lower(coalesce(charges.meter_category, charges.consumed_service, charges.product_name))
             = service_categories.service_key
     left join units on charges.unit_of_measure = units.source_unit
     left join tags on charges.tags = tags.source_tags

@@ -95,13 +95,15 @@ all_rows as (
 
 service_categories as (
 
-    select * from {{ ref('service_categories') }} where provider = 'gcp'
+    select * from {{ ref('service_categories') }}
+    where provider = 'gcp'
 
 ),
 
 units as (
 
-    select * from {{ ref('unit_of_measure_map') }} where provider = 'gcp'
+    select * from {{ ref('unit_of_measure_map') }}
+    where provider = 'gcp'
 
 ),
 

@@ -6,19 +6,25 @@ with
 distinct_tag_sets as (
 
     -- The same text normalises the same way whichever provider wrote it, so sets are keyed by text alone.
-    select 'object' as shape, resource_tags as source_tags
+    select
+        'object' as shape,
+        resource_tags as source_tags
     from {{ ref('stg_aws_cur__line_items') }}
     where resource_tags is not null
 
     union
 
-    select 'object' as shape, tags as source_tags
+    select
+        'object' as shape,
+        tags as source_tags
     from {{ ref('stg_azure_cost__cost_details') }}
     where tags is not null
 
     union
 
-    select 'key_value_array' as shape, labels as source_tags
+    select
+        'key_value_array' as shape,
+        labels as source_tags
     from {{ ref('stg_gcp_billing__billing_export') }}
     where labels is not null
 
@@ -32,15 +38,27 @@ object_entries as (
 
 array_entries as (
 
-    {{ json_entries("(select source_tags from distinct_tag_sets where shape = 'key_value_array')", 'source_tags', 'key_value_array') }}
+    {{ json_entries(
+        "(select source_tags from distinct_tag_sets where shape = 'key_value_array')",
+        'source_tags',
+        'key_value_array',
+    ) }}
 
 ),
 
 entries as (
 
-    select json_source, entry_key, entry_value from object_entries
+    select
+        json_source,
+        entry_key,
+        entry_value
+    from object_entries
     union all
-    select json_source, entry_key, entry_value from array_entries
+    select
+        json_source,
+        entry_key,
+        entry_value
+    from array_entries
 
 ),
 
@@ -83,7 +101,10 @@ deduplicated as (
 
     -- When drift leaves two spellings of one key on a resource (`team` and `Team`), the first original
     -- key in sort order wins, so the choice is stable across runs and engines.
-    select json_source, tag_key, tag_value
+    select
+        json_source,
+        tag_key,
+        tag_value
     from (
         select
             *,
@@ -96,7 +117,9 @@ deduplicated as (
 
 original_as_object as (
 
-    select json_source, {{ json_object_agg('original_key', 'original_value') }} as tags_original
+    select
+        json_source,
+        {{ json_object_agg('original_key', 'original_value') }} as tags_original
     from aliased
     group by json_source
 
@@ -104,7 +127,9 @@ original_as_object as (
 
 normalised as (
 
-    select json_source, {{ json_object_agg('tag_key', 'tag_value') }} as tags_normalised
+    select
+        json_source,
+        {{ json_object_agg('tag_key', 'tag_value') }} as tags_normalised
     from deduplicated
     group by json_source
 
