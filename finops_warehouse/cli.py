@@ -26,7 +26,7 @@ DEMO_LAYOUT = {"aws-cur": "aws", "azure": "azure", "gcp": "gcp", "events": "even
 class UserError(click.ClickException):
     """Printed as one line, exit code 1, no traceback."""
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+    def show(self, file=None) -> None:
         console.print(f"[bold red]error:[/] {self.message}", soft_wrap=True)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,18 +88,23 @@ def local_copies(files: list[ExportFile]) -> Iterator[dict[str, Path]]:
     if not remote:
         yield local
         return
-    from dlt.common.storages.configuration import FilesystemConfiguration
-    from dlt.common.storages.fsspec_filesystem import fsspec_from_config
-
     with tempfile.TemporaryDirectory(prefix="finops-") as tmp:
         for f in remote:
-            config = FilesystemConfiguration(bucket_url=f.root)
-            fs, _ = fsspec_from_config(config)
             target = Path(tmp) / f.relative_path
             target.parent.mkdir(parents=True, exist_ok=True)
-            fs.get(f.uri, str(target))
+            target.write_bytes(_read_remote(f))
             local[f.uri] = target
         yield local
+
+
+def _read_remote(f: ExportFile) -> bytes:
+    """Read one remote file through dlt's filesystem source, so credentials resolve as for listing."""
+    from dlt.sources.filesystem import filesystem
+
+    for batch in filesystem(bucket_url=f.root, file_glob=f.relative_path):
+        for item in batch:
+            return item.read_bytes()
+    raise LoadError(f"{f.uri}: listed but could not be read")
 
 
 def read_text(file: ExportFile, local_paths: dict[str, Path]) -> str:
@@ -116,8 +120,3 @@ def content_hash(paths: list[Path]) -> str:
                 digest.update(block)
     return digest.hexdigest()
 
-
-def file_mtime_iso(path: Path) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(os.path.getmtime(path), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
