@@ -141,9 +141,7 @@ def daily_costs(warehouse: str, start: date, end: date, providers: tuple[str, ..
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def costs_by_service_category(
-    warehouse: str, start: date, end: date, providers: tuple[str, ...]
-) -> pd.DataFrame:
+def costs_by_service_category(warehouse: str, start: date, end: date, providers: tuple[str, ...]) -> pd.DataFrame:
     """Effective cost per ServiceCategory and currency, as floats for plotting."""
     sql = f"""
         select

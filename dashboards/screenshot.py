@@ -19,9 +19,7 @@ TIMEOUT_MS = 30_000
 SETTLE_MS = 1_500
 
 # Streamlit publishes its connection and script state on the root element.
-APP_DONE = (
-    "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
-)
+APP_DONE = "[data-testid='stApp'][data-test-connection-state='CONNECTED'][data-test-script-state='notRunning']"
 EXCEPTION = '[data-testid="stException"]'
 
 

@@ -105,8 +105,7 @@ def ensure_validator(venv_dir: Path = DEFAULT_VENV_DIR) -> Path:
 def _create_venv(venv_dir: Path) -> None:
     if shutil.which("python3.12") is None:
         raise FocusValidatorError(
-            "python3.12 not found on PATH: focus-validator needs Python 3.12 "
-            f"(expected pyenv {PYENV_PYTHON_VERSION})"
+            f"python3.12 not found on PATH: focus-validator needs Python 3.12 (expected pyenv {PYENV_PYTHON_VERSION})"
         )
     # The pyenv shim only resolves python3.12 when the version is named explicitly.
     env = {**os.environ, "PYENV_VERSION": PYENV_PYTHON_VERSION}

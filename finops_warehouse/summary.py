@@ -13,9 +13,7 @@ from rich.table import Table
 def print_summary(console: Console, warehouse: Path) -> None:
     """Rows per provider, then billed and effective cost per provider, month and currency."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        rows = con.sql(
-            "select x_SourceProvider, count(*) from marts.focus_costs group by 1 order by 1"
-        ).fetchall()
+        rows = con.sql("select x_SourceProvider, count(*) from marts.focus_costs group by 1 order by 1").fetchall()
         money = con.sql(
             """
             select x_SourceProvider, strftime(BillingPeriodStart, '%Y-%m') as month, BillingCurrency,

@@ -48,9 +48,7 @@ def connect() -> duckdb.DuckDBPyConnection:
 def csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     """Header of a CSV (plain or gzipped), as written, BOM stripped."""
     try:
-        rel = con.sql(
-            f"select * from read_csv({literal(str(path))}, all_varchar = true, header = true) limit 0"
-        )
+        rel = con.sql(f"select * from read_csv({literal(str(path))}, all_varchar = true, header = true) limit 0")
     except duckdb.Error as exc:
         raise LoadError(f"{path}: cannot read as CSV: {first_line(exc)}") from exc
     return [c.lstrip("\ufeff") for c in rel.columns]
@@ -86,9 +84,7 @@ def json_object_of_columns(columns: dict[str, str]) -> str:
     """
     if not columns:
         return "cast(null as varchar)"
-    entries = ", ".join(
-        f"struct_pack(k := {literal(key)}, v := {quote(col)})" for key, col in columns.items()
-    )
+    entries = ", ".join(f"struct_pack(k := {literal(key)}, v := {quote(col)})" for key, col in columns.items())
     return (
         f"nullif(to_json(map_from_entries(list_filter([{entries}], "
         f"lambda e: e.v is not null and trim(e.v) <> ''))), '{{}}')"

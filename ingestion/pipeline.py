@@ -42,9 +42,7 @@ def make_pipeline(source: str, warehouse: Path) -> dlt.Pipeline:
     )
 
 
-def run_load(
-    source: str, location: str, warehouse: Path, on_step: Callable[[str], None] | None = None
-) -> LoadReport:
+def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str], None] | None = None) -> LoadReport:
     """Load the exports at `location` (folder, file or bucket prefix) for `source` into `warehouse`."""
     step = on_step or (lambda _message: None)
     loaded_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -14,9 +14,7 @@ FINOPS = [sys.executable, "-m", "finops_warehouse.cli"]
 
 
 def finops(*args: str, warehouse: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*FINOPS, "--warehouse", str(warehouse), *args], capture_output=True, text=True, check=False
-    )
+    return subprocess.run([*FINOPS, "--warehouse", str(warehouse), *args], capture_output=True, text=True, check=False)
 
 
 def test_a_user_error_is_one_line_without_traceback(tmp_path: Path) -> None:

@@ -27,9 +27,7 @@ def _example_to_parquet(out: Path, breakage_sql: str | None = None) -> Path:
     """Write the example as Parquet with the types the mart has: DECIMAL money, TIMESTAMPTZ periods."""
     con = duckdb.connect()
     con.execute(f"create table focus as select * from read_csv('{VALID_EXAMPLE_CSV}')")
-    double_columns = [
-        name for name, dtype, *_ in con.execute("describe focus").fetchall() if dtype == "DOUBLE"
-    ]
+    double_columns = [name for name, dtype, *_ in con.execute("describe focus").fetchall() if dtype == "DOUBLE"]
     for column in double_columns:
         con.execute(f"alter table focus alter {column} type decimal(38, 10)")
     if breakage_sql:

@@ -69,7 +69,8 @@ def test_manifest_names_the_current_assembly(warehouse: Path, tmp_path: Path) ->
         (period / assembly).mkdir(parents=True)
         with gzip.open(period / assembly / "report-00001.csv.gz", "wt") as handle:
             handle.writelines(body)
-    manifest = {"assemblyId": "new-assembly", "reportKeys": ["prefix/report/20231101-20231201/new-assembly/report-00001.csv.gz"]}
+    key = "prefix/report/20231101-20231201/{}/report-00001.csv.gz"
+    manifest = {"assemblyId": "new-assembly", "reportKeys": [key.format("new-assembly")]}
     (period / "report-Manifest.json").write_text(json.dumps(manifest))
     report = run_load("aws-cur", str(tmp_path / "cur"), warehouse)
     assert report.deliveries == ["cur_legacy:new-assembly"]
@@ -78,12 +79,10 @@ def test_manifest_names_the_current_assembly(warehouse: Path, tmp_path: Path) ->
 
     # AWS re-delivers the period: the manifest now names the other assembly, which replaces every row.
     manifest["assemblyId"] = "old-assembly"
-    manifest["reportKeys"] = ["prefix/report/20231101-20231201/old-assembly/report-00001.csv.gz"]
+    manifest["reportKeys"] = [key.format("old-assembly")]
     (period / "report-Manifest.json").write_text(json.dumps(manifest))
     run_load("aws-cur", str(tmp_path / "cur"), warehouse)
-    assert query(warehouse, "select count(*), min(_delivery_id) from raw_aws_cur.line_items") == [
-        (100, "old-assembly")
-    ]
+    assert query(warehouse, "select count(*), min(_delivery_id) from raw_aws_cur.line_items") == [(100, "old-assembly")]
 
 
 def test_azure_samples_load_by_dataset(warehouse: Path) -> None:

@@ -91,9 +91,7 @@ def _attach_superseded(deliveries: list[CurDelivery], f: ExportFile) -> None:
             return
 
 
-def _delivery_from_manifest(
-    manifest: ExportFile, body: dict, data_files: list[ExportFile]
-) -> CurDelivery | None:
+def _delivery_from_manifest(manifest: ExportFile, body: dict, data_files: list[ExportFile]) -> CurDelivery | None:
     by_name = {f.relative_path: f for f in data_files}
     base = PurePosixPath(manifest.relative_path).parent
     if "assemblyId" in body:
@@ -118,9 +116,7 @@ def _delivery_from_manifest(
     return CurDelivery(layout, delivery_id, [by_name[w] for w in wanted])
 
 
-def delivery_batches(
-    con: duckdb.DuckDBPyConnection, delivery: CurDelivery, loaded_at: str
-) -> Iterator[pa.RecordBatch]:
+def delivery_batches(con: duckdb.DuckDBPyConnection, delivery: CurDelivery, loaded_at: str) -> Iterator[pa.RecordBatch]:
     """Raw rows of one delivery, CUR 2.0-shaped, every value as text, with lineage columns."""
     with local_copies(delivery.files) as local:
         delivery_id = delivery.delivery_id

@@ -70,8 +70,7 @@ def discover(location: str, dataset: str | None = None) -> list[AzureDelivery]:
             superseded[key].extend(newest[key].files)
         newest[key] = run
     deliveries = [
-        AzureDelivery(dataset or run.dataset, run.run_id, run.files, superseded[key])
-        for key, run in newest.items()
+        AzureDelivery(dataset or run.dataset, run.run_id, run.files, superseded[key]) for key, run in newest.items()
     ]
     claimed = {f.relative_path for run in runs for f in run.files}
     for f in data_files:
@@ -115,9 +114,7 @@ def delivery_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Raw rows of one export run, snake_case columns, every value as text, with lineage columns."""
     with local_copies(delivery.files) as local:
-        delivery_id = delivery.delivery_id or (
-            "sha256:" + content_hash([local[f.uri] for f in delivery.files])[:20]
-        )
+        delivery_id = delivery.delivery_id or ("sha256:" + content_hash([local[f.uri] for f in delivery.files])[:20])
         for f in delivery.files:
             path = local[f.uri]
             select = _select(con, path)
@@ -163,6 +160,4 @@ def _require(path: Path, columns: list[str]) -> None:
     if not any(c in columns for c in COST_COLUMNS):
         missing.append(" or ".join(COST_COLUMNS))
     if missing:
-        raise LoadError(
-            f"{path}: not an Azure cost details export; missing required columns: {', '.join(missing)}"
-        )
+        raise LoadError(f"{path}: not an Azure cost details export; missing required columns: {', '.join(missing)}")

@@ -42,9 +42,7 @@ def pseudonymisation_key(secrets_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
-def file_batches(
-    con: duckdb.DuckDBPyConnection, f: ExportFile, loaded_at: str, key: str
-) -> Iterator[pa.RecordBatch]:
+def file_batches(con: duckdb.DuckDBPyConnection, f: ExportFile, loaded_at: str, key: str) -> Iterator[pa.RecordBatch]:
     with local_copies([f]) as local:
         path = local[f.uri]
         con.execute(f"create or replace temp view src as {_reader_sql(path)}")
@@ -54,9 +52,7 @@ def file_batches(
         if missing:
             raise LoadError(f"{f.uri}: not a business events file; missing fields: {', '.join(missing)}")
         select = ", ".join(
-            _pseudonymised(part, name)
-            for part, name in zip(columns, names, strict=True)
-            if name != "_line_number"
+            _pseudonymised(part, name) for part, name in zip(columns, names, strict=True) if name != "_line_number"
         )
         lineage = lineage_sql(f.uri, f.relative_path, loaded_at)
         sql = f"select {select}, _line_number, {lineage} from src"

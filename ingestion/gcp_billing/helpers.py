@@ -52,15 +52,11 @@ def discover(location: str) -> list[GcpDelivery]:
         names = sorted(extracts)
         current = names[-1]
         older = [f for name in names[:-1] for f in extracts[name]]
-        deliveries.append(
-            GcpDelivery(f"{folder}/{current}", sorted(extracts[current], key=lambda f: f.name), older)
-        )
+        deliveries.append(GcpDelivery(f"{folder}/{current}", sorted(extracts[current], key=lambda f: f.name), older))
     return deliveries
 
 
-def delivery_batches(
-    con: duckdb.DuckDBPyConnection, delivery: GcpDelivery, loaded_at: str
-) -> Iterator[pa.RecordBatch]:
+def delivery_batches(con: duckdb.DuckDBPyConnection, delivery: GcpDelivery, loaded_at: str) -> Iterator[pa.RecordBatch]:
     """Raw rows of one extract: one level of records flattened, lists kept as JSON, values as text."""
     with local_copies(delivery.files) as local:
         for f in delivery.files:
