@@ -48,7 +48,7 @@ def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str
     loaded_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     report = LoadReport(source, location)
     step(f"discovering {source} deliveries in {location}")
-    dlt_source = _build_source(source, location, loaded_at, report)
+    dlt_source = _build_source(source, location, loaded_at, report, warehouse)
     pipeline = make_pipeline(source, warehouse)
     step(f"loading {len(report.deliveries)} delivery(ies) into {DATASETS[source]}")
     try:
@@ -60,7 +60,9 @@ def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str
     return report
 
 
-def _build_source(source: str, location: str, loaded_at: str, report: LoadReport) -> dlt.sources.DltSource:
+def _build_source(
+    source: str, location: str, loaded_at: str, report: LoadReport, warehouse: Path
+) -> dlt.sources.DltSource:
     if source == "aws-cur":
         from ingestion.aws_cur import aws_cur_source
         from ingestion.aws_cur.helpers import discover
@@ -91,7 +93,8 @@ def _build_source(source: str, location: str, loaded_at: str, report: LoadReport
 
         files = discover(location)
         report.deliveries = [f.relative_path for f in files]
-        return business_events_source(files, loaded_at)
+        # The pseudonymisation key lives beside the warehouse: one warehouse, one stable set of pseudonyms.
+        return business_events_source(files, loaded_at, warehouse.parent / ".secrets")
     raise LoadError(f"unknown source {source!r}; expected one of: {', '.join(DATASETS)}")
 
 

@@ -18,9 +18,7 @@ from ingestion.files import ExportFile
 
 
 @dlt.source(name="events")
-def business_events_source(
-    files: list[ExportFile], loaded_at: str, secrets_dir: Path = Path(".dlt")
-) -> dlt.sources.DltResource:
+def business_events_source(files: list[ExportFile], loaded_at: str, secrets_dir: Path) -> dlt.sources.DltResource:
     """The events in the given files."""
     return business_events(files, loaded_at, pseudonymisation_key(secrets_dir))
 
