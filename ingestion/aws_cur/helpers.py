@@ -61,7 +61,11 @@ def discover(location: str) -> list[CurDelivery]:
             if delivery is not None:
                 deliveries.append(delivery)
                 claimed.update(f.relative_path for f in delivery.files)
-    managed_dirs = {_period_dir(m) for m in manifests}
+    # Folders a manifest governs: its own (legacy assemblies sit under it) and, for CUR 2.0, the matching
+    # data/ folder. Files there that the manifest does not name belong to a superseded delivery.
+    managed_dirs = {_period_dir(m) for m in manifests} | {
+        _period_dir(m).replace("metadata", "data", 1) for m in manifests
+    }
     loose: dict[str, list[ExportFile]] = defaultdict(list)
     for f in data_files:
         if f.relative_path in claimed:
@@ -86,7 +90,8 @@ def _period_dir(f: ExportFile, depth: int = 1) -> str:
 
 def _attach_superseded(deliveries: list[CurDelivery], f: ExportFile) -> None:
     for delivery in deliveries:
-        if delivery.files and _period_dir(delivery.files[0], depth=2) == _period_dir(f, depth=2):
+        folders = {_period_dir(kept, depth) for kept in delivery.files for depth in (1, 2)}
+        if _period_dir(f) in folders or _period_dir(f, depth=2) in folders:
             delivery.superseded.append(f)
             return
 
@@ -174,7 +179,8 @@ def _cur2_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     if static:
         product_map = f"map_concat({product_map}, map {{{static}}})"
     parts = [p for p in parts if not p.endswith(' as "product"')]
-    parts.append(f"nullif(to_json(map_filter({product_map}, lambda k, v: v is not null)), '{{}}') as product")
+    non_null = f"map_from_entries(list_filter(map_entries({product_map}), lambda e: e.value is not null))"
+    parts.append(f"nullif(to_json({non_null}), '{{}}') as product")
     parts.append("_line_number")
     return ", ".join(parts)
 

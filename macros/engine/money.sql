@@ -11,3 +11,13 @@
 {% macro to_quantity(expression) -%}
     cast({{ expression }} as decimal(38, 12))
 {%- endmacro %}
+
+{#- The product of decimals, rounded back to money scale after each step: scales add up in a product,
+    so a chain of three 12-place factors would overflow 38 digits before it is rounded. -#}
+{% macro multiply_decimals(factors) -%}
+    {%- set product = namespace(sql=factors[0]) -%}
+    {%- for factor in factors[1:] -%}
+        {%- set product.sql = 'cast(' ~ product.sql ~ ' * ' ~ factor ~ ' as ' ~ money_type() ~ ')' -%}
+    {%- endfor -%}
+    {{ product.sql }}
+{%- endmacro %}

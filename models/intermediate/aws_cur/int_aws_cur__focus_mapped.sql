@@ -232,7 +232,8 @@ final as (
         line_item_type as x_SourceChargeType,
         product_code as x_ServiceCode,
         cast(null as varchar) as x_AmortizationSource,
-        0 as x_CreditIndex
+        0 as x_CreditIndex,
+        'charge' as x_RowKind
     from mapped
 
 )

@@ -132,15 +132,17 @@ final as (
         effective_cost as EffectiveCost,
         coalesce(
             payg_cost,
-            cast(payg_price * quantity * pricing_to_billing_rate as {{ money_type() }}),
+            {{ multiply_decimals(['payg_price', 'quantity', 'pricing_to_billing_rate']) }},
             billed_cost
         ) as ListCost,
         coalesce(
-            cast(unit_price * quantity * pricing_to_billing_rate as {{ money_type() }}),
+            {{ multiply_decimals(['unit_price', 'quantity', 'pricing_to_billing_rate']) }},
             effective_cost
         ) as ContractedCost,
-        cast(payg_price * pricing_to_billing_rate / unit_multiplier as {{ money_type() }}) as ListUnitPrice,
-        cast(unit_price * pricing_to_billing_rate / unit_multiplier as {{ money_type() }}) as ContractedUnitPrice,
+        cast({{ multiply_decimals(['payg_price', 'pricing_to_billing_rate']) }} / unit_multiplier as {{ money_type() }})
+            as ListUnitPrice,
+        cast({{ multiply_decimals(['unit_price', 'pricing_to_billing_rate']) }} / unit_multiplier as {{ money_type() }})
+            as ContractedUnitPrice,
         coalesce(pricing_currency, billing_currency) as PricingCurrency,
         cast(effective_cost / pricing_to_billing_rate as {{ money_type() }}) as PricingCurrencyEffectiveCost,
         cast(payg_price / unit_multiplier as {{ money_type() }}) as PricingCurrencyListUnitPrice,
@@ -219,7 +221,8 @@ final as (
             when actual_cost is not null then 'actual (no amortized export)'
             else 'amortized only'
         end as x_AmortizationSource,
-        0 as x_CreditIndex
+        0 as x_CreditIndex,
+        'charge' as x_RowKind
     from classified
 
 )

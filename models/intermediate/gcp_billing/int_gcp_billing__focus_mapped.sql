@@ -245,7 +245,8 @@ final as (
         coalesce(credit_type, cost_type) as x_SourceChargeType,
         service_id as x_ServiceCode,
         cast(null as varchar) as x_AmortizationSource,
-        credit_index as x_CreditIndex
+        credit_index as x_CreditIndex,
+        case when credit_index > 0 then 'credit' else 'charge' end as x_RowKind
     from enriched
 
 )
