@@ -97,6 +97,10 @@
     'x_RowKind': "'purchase amortization'",
 } -%}
 
+{%- set unit_price_columns = [
+    'ListUnitPrice', 'ContractedUnitPrice', 'PricingCurrencyListUnitPrice', 'PricingCurrencyContractedUnitPrice',
+] -%}
+
 {%- set providers = [
     ref('int_aws_cur__focus_mapped'),
     ref('int_azure_cost__focus_mapped'),
@@ -152,7 +156,7 @@ conformed as (
         {%- elif column == 'SkuPriceDetails' %}
         case when ChargeCategory <> 'Tax' and SkuId is not null and SkuPriceId is not null then SkuPriceDetails end
             as SkuPriceDetails
-        {%- elif column in ['ListUnitPrice', 'ContractedUnitPrice', 'PricingCurrencyListUnitPrice', 'PricingCurrencyContractedUnitPrice'] %}
+        {%- elif column in unit_price_columns %}
         -- a unit price is never negative; refunds carry the sign in the cost, not in the price
         case when {{ column }} >= 0 then {{ column }} end as {{ column }}
         {%- elif column in ['ConsumedQuantity', 'ConsumedUnit'] %}
