@@ -13,7 +13,7 @@ import dlt
 import pyarrow as pa
 
 from ingestion.duck import connect
-from ingestion.events.helpers import file_batches, pseudonymisation_key
+from ingestion.events.helpers import event_batches, pseudonymisation_key
 from ingestion.files import ExportFile
 
 
@@ -29,6 +29,4 @@ def business_events_source(files: list[ExportFile], loaded_at: str, secrets_dir:
     primary_key="event_id",
 )
 def business_events(files: list[ExportFile], loaded_at: str, key: str) -> Iterator[pa.RecordBatch]:
-    con = connect()
-    for f in files:
-        yield from file_batches(con, f, loaded_at, key)
+    yield from event_batches(connect(), files, loaded_at, key)

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingestion.duck import flattened_text_columns, lineage_sql, literal, record_batches
+from ingestion.duck import flattened_text_columns, literal, record_batches
 from ingestion.errors import LoadError
 from ingestion.files import ExportFile, list_files, local_copies
 
@@ -42,22 +42,33 @@ def pseudonymisation_key(secrets_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
-def file_batches(con: duckdb.DuckDBPyConnection, f: ExportFile, loaded_at: str, key: str) -> Iterator[pa.RecordBatch]:
-    with local_copies([f]) as local:
-        path = local[f.uri]
-        con.execute(f"create or replace temp view src as {_reader_sql(path)}")
+def event_batches(
+    con: duckdb.DuckDBPyConnection, files: list[ExportFile], loaded_at: str, key: str
+) -> Iterator[pa.RecordBatch]:
+    """All event files read in one query (events arrive as many small files), pseudonymised."""
+    with local_copies(files) as local:
+        per_file = [
+            f"select *, row_number() over () as _line_number, {literal(f.uri)} as _source_file "
+            f"from {_reader(local[f.uri])}"
+            for f in files
+        ]
+        # A table, not a view: the readers infer each file's schema once, not on every describe.
+        con.execute(f"create or replace temp table src as {' union all by name '.join(per_file)}")
         columns = flattened_text_columns(con, "src")
         names = [part.rsplit(" as ", 1)[-1].strip('"') for part in columns]
         missing = [c for c in REQUIRED if c not in names]
         if missing:
-            raise LoadError(f"{f.uri}: not a business events file; missing fields: {', '.join(missing)}")
-        select = ", ".join(
-            _pseudonymised(part, name) for part, name in zip(columns, names, strict=True) if name != "_line_number"
+            raise LoadError(f"{files[0].uri}: not a business events file; missing fields: {', '.join(missing)}")
+        lineage_columns = {"_line_number", "_source_file"}
+        pairs = [(part, name) for part, name in zip(columns, names, strict=True) if name not in lineage_columns]
+        select = ", ".join(_pseudonymised(part, name) for part, name in pairs)
+        # Each events file is its own delivery; the file name is its id.
+        sql = (
+            f"select {select}, _line_number, _source_file, _source_file as _delivery_id, "
+            f"cast({literal(loaded_at)} as timestamp) as _loaded_at from src"
         )
-        lineage = lineage_sql(f.uri, f.relative_path, loaded_at)
-        sql = f"select {select}, _line_number, {lineage} from src"
         con.execute("set variable pseudonymisation_key = ?", [key])
-        yield from record_batches(con, sql, f.uri)
+        yield from record_batches(con, sql, files[0].uri if len(files) == 1 else f"{len(files)} event files")
 
 
 def _pseudonymised(part: str, name: str) -> str:
@@ -70,10 +81,7 @@ def _pseudonymised(part: str, name: str) -> str:
     )
 
 
-def _reader_sql(path: Path) -> str:
-    name = path.name.lower()
-    if ".csv" in name:
-        reader = f"read_csv({literal(str(path))}, all_varchar = true, header = true, strict_mode = true)"
-    else:
-        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = -1)"
-    return f"select *, row_number() over () as _line_number from {reader}"
+def _reader(path: Path) -> str:
+    if ".csv" in path.name.lower():
+        return f"read_csv({literal(str(path))}, all_varchar = true, header = true, strict_mode = true)"
+    return f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = -1)"

@@ -61,7 +61,8 @@ def delivery_batches(con: duckdb.DuckDBPyConnection, delivery: GcpDelivery, load
     with local_copies(delivery.files) as local:
         for f in delivery.files:
             path = local[f.uri]
-            con.execute(f"create or replace temp view src as {_reader_sql(path)}")
+            # A table, not a view: the JSON reader infers the schema from every record, once.
+            con.execute(f"create or replace temp table src as {_reader_sql(path)}")
             columns = flattened_text_columns(con, "src")
             _require(path, columns)
             lineage = lineage_sql(f.uri, delivery.delivery_id, loaded_at)
