@@ -19,7 +19,10 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False) -> None:
     os.environ[WAREHOUSE_ENV] = str(warehouse)
     base = ["--no-use-colors", *(["--quiet"] if quiet else [])]
     full = [*base, *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
-    result = dbtRunner().invoke(full)
+    try:
+        result = dbtRunner().invoke(full)
+    finally:
+        _release_warehouse()
     if result.success:
         return
     if result.exception is not None:
@@ -30,3 +33,20 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False) -> None:
         if getattr(r, "status", None) in ("error", "fail") and getattr(r, "node", None) is not None
     ]
     raise DbtFailed(f"dbt {' '.join(args)} failed in: {', '.join(failed) or 'see the log above'}")
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the life of the process.
+
+    dbt-duckdb caches one read-write database per process. Until it is closed, this process cannot open
+    the same file read-only (the summary, the export, the dashboard's queries), and no other process can
+    open it at all. dbt offers no public call for this, so the adapter's cached environment is closed here.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
