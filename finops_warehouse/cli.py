@@ -89,6 +89,7 @@ def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_valid
             _load(source, str(out_dir / folder), warehouse)
         _build(warehouse, [])
         print_summary(console, warehouse)
+        _reconcile(warehouse, result.expected_totals)
         if not skip_validation:
             _validate(warehouse)
     console.print(f"[green]demo ready[/] in {time.monotonic() - started:.0f} s: warehouse {warehouse}")
@@ -167,6 +168,19 @@ def _build(warehouse: Path, dbt_args: list[str], quiet: bool = True) -> None:
     with console.status("building the warehouse (dbt build)"):
         run_dbt(["build", *dbt_args], warehouse, quiet=quiet)
     console.print(f"dbt build passed in {time.monotonic() - started:.0f} s")
+
+
+def _reconcile(warehouse: Path, invoice_totals_csv: Path) -> None:
+    from finops_warehouse.reconcile import expected_totals, mismatches
+
+    problems = mismatches(warehouse, invoice_totals_csv)
+    invoices = len(expected_totals(invoice_totals_csv))
+    if problems:
+        console.print(f"[red]reconciliation: {len(problems)} of {invoices} invoices differ[/]")
+        for line in problems:
+            console.print(f"  {line}")
+    else:
+        console.print(f"[green]reconciliation:[/] all {invoices} invoices match billed and effective cost exactly")
 
 
 def _validate(warehouse: Path) -> None:

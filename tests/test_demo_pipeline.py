@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from collections import defaultdict
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,6 +11,7 @@ from conftest import query
 from finops_warehouse.dbt import run_dbt
 from finops_warehouse.export import export_focus
 from finops_warehouse.focus_validation import validate_focus_file
+from finops_warehouse.reconcile import expected_totals, focus_totals, mismatches
 from ingestion.pipeline import run_load
 
 RAW_TABLES = (
@@ -23,43 +21,6 @@ RAW_TABLES = (
     "raw_events.business_events",
 )
 DEMO_SOURCES = (("aws-cur", "aws"), ("azure", "azure"), ("gcp", "gcp"), ("events", "events"))
-
-
-def expected_totals(demo_out: Path) -> dict[tuple[str, str, str, str], tuple[Decimal, Decimal]]:
-    """The generator's own invoice totals, computed from its integers, not from any file we load."""
-    with open(demo_out / "expected" / "invoice_totals.csv", newline="") as handle:
-        return {
-            (row["provider"], row["billing_account_id"], row["billing_period"], row["currency"]): (
-                Decimal(row["billed_total"]),
-                Decimal(row["effective_total"]),
-            )
-            for row in csv.DictReader(handle)
-        }
-
-
-def focus_totals(warehouse: Path) -> dict[tuple[str, str, str, str], tuple[Decimal, Decimal]]:
-    """FOCUS totals keyed like the generator's: provider layout, native billing account, period, currency."""
-    rows = query(
-        warehouse,
-        """
-        select x_SourceProvider, x_SourceLayout, x_BillingPartition, BillingCurrency,
-               sum(BilledCost), sum(EffectiveCost)
-        from marts.focus_costs
-        group by all
-        """,
-    )
-    totals: dict[tuple[str, str, str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
-    for provider, layout, partition, currency, billed, effective in rows:
-        parts = partition.split("|")
-        if provider == "aws":
-            key = ("aws_cur2" if layout == "cur2" else "aws_cur", parts[0], parts[1], currency)
-        elif provider == "azure":
-            key = ("azure", parts[1], parts[2], currency)
-        else:
-            key = ("gcp", parts[0], f"{parts[1][:4]}-{parts[1][4:]}", currency)
-        totals[key][0] += billed
-        totals[key][1] += effective
-    return {key: (billed, effective) for key, (billed, effective) in totals.items()}
 
 
 def table_fingerprints(warehouse: Path) -> dict[str, tuple]:
@@ -73,9 +34,10 @@ def table_fingerprints(warehouse: Path) -> dict[str, tuple]:
 
 def test_billed_and_effective_cost_equal_the_generated_invoices_exactly(demo_warehouse: tuple[Path, Path]) -> None:
     warehouse, out = demo_warehouse
-    expected = expected_totals(out)
+    expected = expected_totals(out / "expected" / "invoice_totals.csv")
     assert {key[0] for key in expected} == {"aws_cur", "aws_cur2", "azure", "gcp"}
     assert focus_totals(warehouse) == expected
+    assert mismatches(warehouse, out / "expected" / "invoice_totals.csv") == []
 
 
 def test_every_provider_and_month_is_present(demo_warehouse: tuple[Path, Path]) -> None:
