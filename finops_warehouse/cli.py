@@ -89,9 +89,10 @@ def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_valid
             _load(source, str(out_dir / folder), warehouse)
         _build(warehouse, [])
         print_summary(console, warehouse)
-        _reconcile(warehouse, result.expected_totals)
-        if not skip_validation:
-            _validate(warehouse)
+        reconciled = _reconcile(warehouse, result.expected_totals)
+        conformant = skip_validation or _validate(warehouse)
+    if not (reconciled and conformant):
+        raise UserError("the demo build does not reconcile or does not conform to FOCUS; see above")
     console.print(f"[green]demo ready[/] in {time.monotonic() - started:.0f} s: warehouse {warehouse}")
 
 
@@ -170,7 +171,7 @@ def _build(warehouse: Path, dbt_args: list[str], quiet: bool = True) -> None:
     console.print(f"dbt build passed in {time.monotonic() - started:.0f} s")
 
 
-def _reconcile(warehouse: Path, invoice_totals_csv: Path) -> None:
+def _reconcile(warehouse: Path, invoice_totals_csv: Path) -> bool:
     from finops_warehouse.reconcile import expected_totals, mismatches
 
     problems = mismatches(warehouse, invoice_totals_csv)
@@ -179,11 +180,12 @@ def _reconcile(warehouse: Path, invoice_totals_csv: Path) -> None:
         console.print(f"[red]reconciliation: {len(problems)} of {invoices} invoices differ[/]")
         for line in problems:
             console.print(f"  {line}")
-    else:
-        console.print(f"[green]reconciliation:[/] all {invoices} invoices match billed and effective cost exactly")
+        return False
+    console.print(f"[green]reconciliation:[/] all {invoices} invoices match billed and effective cost exactly")
+    return True
 
 
-def _validate(warehouse: Path) -> None:
+def _validate(warehouse: Path) -> bool:
     from finops_warehouse.export import export_focus
     from finops_warehouse.focus_validation import ensure_validator, validate_focus_file
 
@@ -194,6 +196,7 @@ def _validate(warehouse: Path) -> None:
         result = validate_focus_file(export_file, applicability_all=True)
     colour = "green" if result.ok else "red"
     console.print(f"[{colour}]FOCUS validation:[/] {result.summary_line()}")
+    return result.ok
 
 
 @contextmanager
