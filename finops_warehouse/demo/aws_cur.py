@@ -24,6 +24,7 @@ from finops_warehouse.demo.encode import (
     decimal_strings,
     join_lines,
     stable_guid,
+    take_columns,
     take_strings,
 )
 from finops_warehouse.demo.output import InvoiceTotal, Progress, ProviderOutput, Ticker, chunks_in, write_json
@@ -192,13 +193,14 @@ class LegacyEncoder:
         self.model = model
         text = model.static.text
         n = len(model.static)
-        self.static = {header: csv_column(pa.array(text[key], pa.string())) for key, header in _STATIC_HEADERS.items()}
-        self.static["product/regionCode"] = self.static["product/region"]
-        self.static["product/usagetype"] = self.static["lineItem/UsageType"]
-        self.static["product/operation"] = self.static["lineItem/Operation"]
+        static = {header: csv_column(pa.array(text[key], pa.string())) for key, header in _STATIC_HEADERS.items()}
+        static["product/regionCode"] = static["product/region"]
+        static["product/usagetype"] = static["lineItem/UsageType"]
+        static["product/operation"] = static["lineItem/Operation"]
         for header, key in TAG_COLUMNS:
             values = [v if k == key else None for k, v in zip(text["tag_key"], text["tag_value"], strict=True)]
-            self.static[f"resourceTags/{header}"] = csv_column(pa.array(values, pa.string()))
+            static[f"resourceTags/{header}"] = csv_column(pa.array(values, pa.string()))
+        self.static = pa.table(static)
         descriptions = text["desc_usage"] + text["desc_negation"] + text["desc_ri"]
         self.descriptions = csv_column(pa.array(descriptions, pa.string()))
         self.rate_codes = csv_column(pa.array(text["rate_code"] + text["rate_code_ri"], pa.string()))
@@ -221,7 +223,7 @@ class LegacyEncoder:
             CSV bytes without header.
         """
         m = self.model
-        cols: dict[str, pa.Array | str | None] = {h: take_strings(a, block.static) for h, a in self.static.items()}
+        cols: dict[str, pa.Array | str | None] = dict(take_columns(self.static, block.static))
         starts = self._timestamps(block.start_day)
         ends = self._timestamps(block.end_day)
         cols["identity/LineItemId"] = base32_ids(m.line_item_ids(block))

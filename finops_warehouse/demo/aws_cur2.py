@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from finops_warehouse.demo import aws
 from finops_warehouse.demo.aws import NULL, AwsBlock, AwsModel, Ledger
 from finops_warehouse.demo.aws_cur import format_ints
-from finops_warehouse.demo.encode import MAX_ROWS_PER_FILE, base32_ids, stable_guid, take_strings
+from finops_warehouse.demo.encode import MAX_ROWS_PER_FILE, base32_ids, stable_guid, take_columns, take_strings
 from finops_warehouse.demo.output import InvoiceTotal, Progress, ProviderOutput, Ticker, chunks_in, write_json
 from finops_warehouse.demo.timeline import Delivery, Period, Window, iso_z
 
@@ -175,7 +175,7 @@ class Cur2Encoder:
         self.model = model
         text = model.static.text
         self.n_static = len(model.static)
-        self.static = {col: pa.array(text[key], S) for key, col in _STATIC.items()}
+        self.static = pa.table({col: pa.array(text[key], S) for key, col in _STATIC.items()})
         self.descriptions = pa.array(text["desc_usage"] + text["desc_negation"] + text["desc_ri"], S)
         self.rate_codes = pa.array(text["rate_code"] + text["rate_code_ri"], S)
         self.products = self._product_maps(text)
@@ -214,7 +214,7 @@ class Cur2Encoder:
         """
         m = self.model
         n = len(block)
-        cols: dict[str, pa.Array] = {c: take_strings(a, block.static) for c, a in self.static.items()}
+        cols: dict[str, pa.Array] = take_columns(self.static, block.static)
         start_ms = self._millis(block.start_day)
         end_ms = self._millis(block.end_day)
         starts = self._iso(block.start_day)

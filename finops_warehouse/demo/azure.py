@@ -35,6 +35,7 @@ from finops_warehouse.demo.encode import (
     stable_guid,
     stable_int,
     stable_token,
+    take_columns,
     take_strings,
 )
 from finops_warehouse.demo.labels import AnomalyPlan, AnomalyTracker, anomaly_multiplier
@@ -158,6 +159,8 @@ MIXES: dict[str, tuple[tuple[str, float], ...]] = {
                  ("func_exec", 1)),
     "hub": (("fw_deploy", 1), ("fw_data", 1), ("vpn_gw", 1), ("egress", 2), ("log_ingest", 1), ("vm_b2ms", 1)),
 }  # fmt: skip
+# Workloads of these teams route through the shared hub, and some of its resources carry their tags.
+SHARED_CONSUMERS = {"hub": ("security", "catalog", "analytics")}
 SUBSCRIPTION_WEIGHT = {"catalog-prod": 1.3, "analytics-prod": 1.2, "security-prod": 0.6, "connectivity-hub": 0.35}
 REGION = ("westeurope", "EU West")
 RI_RATE = "0.131"  # D4s v5 one-year reservation, USD per hour
@@ -287,7 +290,17 @@ class AzureModel:
         self.tracker = tracker
         self.billing = COMPANY.azure_billing
         self.subs = COMPANY.azure_subscriptions
-        owners = [Owner(s.subscription_id, s.team, s.env, s.purpose, SUBSCRIPTION_WEIGHT[s.name]) for s in self.subs]
+        owners = [
+            Owner(
+                s.subscription_id,
+                s.team,
+                s.env,
+                s.purpose,
+                SUBSCRIPTION_WEIGHT[s.name],
+                SHARED_CONSUMERS.get(s.purpose, ()),
+            )
+            for s in self.subs
+        ]
         rng = np.random.default_rng([seed, PROVIDER_CODE, 0])
         self.table = SpecTable(AZURE_SPECS)
         cost_centers = {t.key: t.cost_center for t in COMPANY.teams}
@@ -663,7 +676,7 @@ class AzureEncoder:
             model: The Azure model.
         """
         self.model = model
-        self.static = {k: csv_column(pa.array(v, pa.string())) for k, v in model.static.columns.items()}
+        self.static = pa.table({k: csv_column(pa.array(v, pa.string())) for k, v in model.static.columns.items()})
         self.kind_columns = {
             name: csv_column(pa.array([k[i] for k in KINDS], pa.string()))
             for i, name in enumerate(("chargeType", "pricingModel", "frequency", "isAzureCreditEligible", "term"))
@@ -699,7 +712,7 @@ class AzureEncoder:
         kind = block.kind[idx]
         benefit = block.benefit[idx]
         ints = {k: v[idx] for k, v in block.ints.items()}
-        cols: dict[str, pa.Array | str] = {k: take_strings(a, static) for k, a in self.static.items()}
+        cols: dict[str, pa.Array | str] = dict(take_columns(self.static, static))
         for name, values in self.kind_columns.items():
             cols[name] = take_strings(values, kind)
         for name, values in self.benefit_columns.items():

@@ -246,8 +246,23 @@ def take_strings(values: Sequence[str | None] | pa.Array, indices: np.ndarray) -
         Arrow string array.
     """
     table = values if isinstance(values, pa.Array) else pa.array(list(values), type=pa.string())
-    idx = pa.array(np.asarray(indices, dtype=np.int64), mask=np.asarray(indices) < 0)
-    return table.take(idx)
+    idx = np.asarray(indices, dtype=np.int64)
+    missing = idx < 0
+    return table.take(pa.array(idx, mask=missing) if missing.any() else pa.array(idx))
+
+
+def take_columns(table: pa.Table, indices: np.ndarray) -> dict[str, pa.Array]:
+    """Gather rows of all columns of a table in one Arrow call.
+
+    Args:
+        table: Aligned columns.
+        indices: Row positions (no nulls).
+
+    Returns:
+        The gathered arrays by column name.
+    """
+    taken = table.take(pa.array(np.asarray(indices, dtype=np.int64))).combine_chunks()
+    return {name: pa.concat_arrays(taken.column(name).chunks) for name in taken.column_names}
 
 
 def csv_field(text: str | None) -> str | None:
