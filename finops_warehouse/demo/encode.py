@@ -17,8 +17,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-MONEY_SCALE = 10  # money is integer units of 1e-10
-AMOUNT_SCALE = 6  # usage quantities are integer units of 1e-6
 MAX_ROWS_PER_FILE = 500_000
 _GZIP_LEVEL = 6
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -293,18 +291,6 @@ def csv_column(values: pa.Array) -> pa.Array:
         return values
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
     return pc.if_else(needs, quoted, values)
-
-
-def csv_bytes(columns: Sequence[pa.Array]) -> bytes:
-    """Join already-encoded columns into CSV lines (nulls become empty cells), newline-terminated.
-
-    Args:
-        columns: Equal-length Arrow string arrays, CSV-encoded.
-
-    Returns:
-        The UTF-8 bytes of all lines.
-    """
-    return join_lines(columns, ",")
 
 
 def join_lines(parts: Sequence[pa.Array | str], separator: str = "") -> bytes:
