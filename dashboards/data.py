@@ -124,17 +124,37 @@ def totals_by_currency(
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
 def daily_costs(warehouse: str, start: date, end: date, providers: tuple[str, ...]) -> pd.DataFrame:
-    """Billed and effective cost per day, provider and currency, as floats for plotting."""
+    """Billed and effective cost per day, provider and currency, as floats for plotting.
+
+    Every day between the first and the last charge is present: a day without charges is a zero, not a
+    gap a line chart would draw straight across (month-start fees otherwise look like weeks of spend).
+    """
     sql = f"""
+        with costs as (
+            select
+                ChargePeriodStart::date as charge_date,
+                ProviderName,
+                BillingCurrency,
+                sum(BilledCost) as billed_cost,
+                sum(EffectiveCost) as effective_cost,
+            from marts.focus_costs
+            where {_FILTER_SQL}
+            group by all
+        ),
+        series as (select distinct ProviderName, BillingCurrency from costs),
+        days as (
+            select unnest(generate_series(min(charge_date), max(charge_date), interval 1 day))::date as charge_date
+            from costs
+        )
         select
-            ChargePeriodStart::date as charge_date,
-            ProviderName,
-            BillingCurrency,
-            sum(BilledCost)::double as billed_cost,
-            sum(EffectiveCost)::double as effective_cost,
-        from marts.focus_costs
-        where {_FILTER_SQL}
-        group by all
+            days.charge_date,
+            series.ProviderName,
+            series.BillingCurrency,
+            coalesce(costs.billed_cost, 0)::double as billed_cost,
+            coalesce(costs.effective_cost, 0)::double as effective_cost,
+        from days
+        cross join series
+        left join costs using (charge_date, ProviderName, BillingCurrency)
         order by all
     """
     return _frame(warehouse, sql, _filter_params(start, end, providers))

@@ -146,7 +146,8 @@ def dashboard(warehouse: Path, port: int) -> None:
         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     try:
-        subprocess.run(command, check=False, env={**os.environ, WAREHOUSE_ENV: str(warehouse)})
+        # Run from the repository so Streamlit picks up .streamlit/config.toml.
+        subprocess.run(command, check=False, cwd=PROJECT_DIR, env={**os.environ, WAREHOUSE_ENV: str(warehouse)})
     except KeyboardInterrupt:
         console.print("dashboard stopped")
 
