@@ -6,6 +6,8 @@ reader, so every loader reads with DuckDB and hands dlt Arrow record batches.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,22 +47,54 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def csv_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    """Header of a CSV (plain or gzipped), as written, BOM stripped."""
+def csv_header(path: Path) -> list[str]:
+    """The header of a CSV (plain or gzipped) exactly as written, BOM stripped.
+
+    Read here rather than by DuckDB, which de-duplicates names case-insensitively: a CUR with both
+    `resourceTags/user:team` and `resourceTags/user:Team` would otherwise come back as `user:Team_1`.
+    """
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
-        rel = con.sql(f"select * from read_csv({literal(str(path))}, all_varchar = true, header = true) limit 0")
-    except duckdb.Error as exc:
-        raise LoadError(f"{path}: cannot read as CSV: {first_line(exc)}") from exc
-    return [c.lstrip("\ufeff") for c in rel.columns]
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise LoadError(f"{path}: cannot read the CSV header: {first_line(exc)}") from exc
+    if not header:
+        raise LoadError(f"{path}: empty file, no CSV header")
+    return [name.strip() for name in header]
 
 
-def read_csv_sql(path: Path) -> str:
-    """A relation over a CSV file with every column as text, plus its 1-based data line number."""
-    return (
+def create_csv_view(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    """Create the temp view `src` over a CSV, every column as text, plus its 1-based line number.
+
+    Columns are read by position (c1, c2, ...) so that names equal but for case stay apart. Returns
+    {header name as written: column in `src`}.
+    """
+    header = csv_header(path)
+    positional = [f"c{index}" for index in range(1, len(header) + 1)]
+    names = ", ".join(literal(name) for name in positional)
+    con.execute(
+        f"create or replace temp view src as "
         f"select *, row_number() over () + 1 as _line_number "
-        f"from read_csv({literal(str(path))}, all_varchar = true, header = true, "
+        f"from read_csv({literal(str(path))}, all_varchar = true, header = true, names = [{names}], "
         f"strict_mode = true, null_padding = false)"
     )
+    return dict(zip(header, positional, strict=True))
+
+
+def snake_case_names(path: Path, columns: dict[str, str]) -> dict[str, str]:
+    """{snake_case name: source column} for {name as written: source column}.
+
+    Two names that normalise alike (`CostCenter`, `costCenter`) are an error naming both, not a silent merge.
+    """
+    renamed: dict[str, str] = {}
+    written: dict[str, str] = {}
+    for name, column in columns.items():
+        target = snake_case(name)
+        if target in renamed:
+            raise LoadError(f"{path}: columns {written[target]!r} and {name!r} both normalise to {target!r}")
+        renamed[target], written[target] = column, name
+    return renamed
 
 
 def record_batches(con: duckdb.DuckDBPyConnection, sql: str, source: str) -> Iterator[pa.RecordBatch]:

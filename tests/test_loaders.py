@@ -54,12 +54,16 @@ def test_aws_tags_and_product_are_packed_as_json(warehouse: Path, tmp_path: Path
     with open(AWS_SAMPLE, newline="") as src, open(tagged, "w", newline="") as dst:
         reader, writer = csv.reader(src), csv.writer(dst)
         header = next(reader)
-        writer.writerow([*header, "resourceTags/user:Team", "resourceTags/user:env"])
+        # Two keys equal but for case, as tag drift produces them: both must survive under their own names.
+        writer.writerow([*header, "resourceTags/user:Team", "resourceTags/user:team", "resourceTags/user:env"])
         for index, row in enumerate(reader):
-            writer.writerow([*row, "Payments " if index == 0 else "", "prod" if index == 0 else ""])
+            tags = ["Payments ", "", "prod"] if index == 0 else ["", "search", ""] if index == 1 else ["", "", ""]
+            writer.writerow([*row, *tags])
     run_load("aws-cur", str(tagged.parent), warehouse)
-    tags = query(warehouse, "select resource_tags from raw_aws_cur.line_items where resource_tags is not null")
-    assert [json.loads(t[0]) for t in tags] == [{"user:Team": "Payments ", "user:env": "prod"}]
+    tags = query(
+        warehouse, "select resource_tags from raw_aws_cur.line_items where resource_tags is not null order by 1"
+    )
+    assert [json.loads(t[0]) for t in tags] == [{"user:Team": "Payments ", "user:env": "prod"}, {"user:team": "search"}]
 
 
 def test_manifest_names_the_current_assembly(warehouse: Path, tmp_path: Path) -> None:

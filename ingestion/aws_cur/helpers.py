@@ -12,14 +12,14 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.duck import (
-    csv_columns,
+    create_csv_view,
     json_object_of_columns,
     lineage_sql,
     literal,
     quote,
-    read_csv_sql,
     record_batches,
     snake_case,
+    snake_case_names,
     value_as_text,
 )
 from ingestion.errors import LoadError
@@ -139,20 +139,19 @@ def delivery_batches(con: duckdb.DuckDBPyConnection, delivery: CurDelivery, load
 
 
 def _legacy_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    columns = csv_columns(con, path)
-    _require(path, columns, LEGACY_REQUIRED)
-    con.execute(f"create or replace temp view src as {read_csv_sql(path)}")
-    plain, product, tags = [], {}, {}
-    for col in columns:
-        category, _, attribute = col.partition("/")
+    columns = create_csv_view(con, path)
+    _require(path, list(columns), LEGACY_REQUIRED)
+    plain, product, tags = {}, {}, {}
+    for name, column in columns.items():
+        category, _, attribute = name.partition("/")
         if category == "product" and attribute:
-            product[snake_case(attribute)] = col
+            product[snake_case(attribute)] = column
         elif category == "resourceTags" and attribute:
-            tags[attribute] = col
+            tags[attribute] = column
         else:
-            plain.append(col)
-    renamed = _unique_names(path, {snake_case(c): c for c in plain}, plain)
-    parts = [f"{quote(src)} as {quote(dst)}" for dst, src in renamed.items()]
+            plain[name] = column
+    renamed = snake_case_names(path, plain)
+    parts = [f"{quote(column)} as {quote(target)}" for target, column in renamed.items()]
     parts.append(f"{json_object_of_columns(product)} as product")
     parts.append(f"{json_object_of_columns(tags)} as resource_tags")
     parts.append("_line_number")
@@ -189,9 +188,3 @@ def _require(path: Path, columns: list[str], required: tuple[str, ...]) -> None:
     missing = [c for c in required if c not in columns]
     if missing:
         raise LoadError(f"{path}: not an AWS CUR file; missing required columns: {', '.join(missing)}")
-
-
-def _unique_names(path: Path, renamed: dict[str, str], original: list[str]) -> dict[str, str]:
-    if len(renamed) != len(original):
-        raise LoadError(f"{path}: two columns normalise to the same name; rename one of them")
-    return renamed

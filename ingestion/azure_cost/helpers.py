@@ -12,13 +12,12 @@ import duckdb
 import pyarrow as pa
 
 from ingestion.duck import (
-    csv_columns,
+    create_csv_view,
     lineage_sql,
     literal,
     quote,
-    read_csv_sql,
     record_batches,
-    snake_case,
+    snake_case_names,
     value_as_text,
 )
 from ingestion.errors import LoadError
@@ -137,18 +136,12 @@ def _select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
             f"from read_parquet({literal(str(path))})"
         )
         described = con.sql("select * from src limit 0")
-        columns = [c for c in described.columns if c != "_line_number"]
         kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
+        columns = {name: name for name in described.columns if name != "_line_number"}
     else:
-        columns = csv_columns(con, path)
-        con.execute(f"create or replace temp view src as {read_csv_sql(path)}")
-        kinds = dict.fromkeys(columns, "VARCHAR")
-    renamed: dict[str, str] = {}
-    for col in columns:
-        name = snake_case(col)
-        if name in renamed:
-            raise LoadError(f"{path}: columns {renamed[name]!r} and {col!r} both normalise to {name!r}")
-        renamed[name] = col
+        columns = create_csv_view(con, path)
+        kinds = dict.fromkeys(columns.values(), "VARCHAR")
+    renamed = snake_case_names(path, columns)
     _require(path, list(renamed))
     parts = [f"{value_as_text(quote(src), kinds[src])} as {quote(dst)}" for dst, src in renamed.items()]
     parts.append("_line_number")
