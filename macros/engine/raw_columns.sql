@@ -38,3 +38,12 @@
         (select 1 as no_rows_loaded_yet where 1 = 0)
     {%- endif -%}
 {%- endmacro %}
+
+{#- The lineage every loader writes on every raw row, renamed for staging. -#}
+{% macro raw_lineage_columns(available) -%}
+        {{ raw_column(available, '_billing_partition') }} as billing_partition,
+        {{ raw_column(available, '_source_file') }} as source_file,
+        {{ raw_column(available, '_delivery_id') }} as delivery_id,
+        cast({{ raw_column(available, '_line_number') }} as bigint) as source_line_number,
+        {{ loaded_at_utc(available) }} as loaded_at
+{%- endmacro %}

@@ -13,12 +13,8 @@ renamed as (
 
     select
         -- lineage
-        {{ raw_column(cols, '_billing_partition') }} as billing_partition,
-        {{ raw_column(cols, '_source_file') }} as source_file,
-        {{ raw_column(cols, '_delivery_id') }} as delivery_id,
+        {{ raw_lineage_columns(cols) }},
         {{ raw_column(cols, '_layout') }} as export_layout,
-        cast({{ raw_column(cols, '_line_number') }} as bigint) as source_line_number,
-        {{ loaded_at_utc(cols) }} as loaded_at,
 
         -- bill
         {{ raw_column(cols, 'identity_line_item_id') }} as line_item_id,

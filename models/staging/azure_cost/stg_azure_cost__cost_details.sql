@@ -13,12 +13,8 @@ renamed as (
 
     select
         -- lineage
-        {{ raw_column(cols, '_billing_partition') }} as billing_partition,
+        {{ raw_lineage_columns(cols) }},
         {{ raw_column(cols, '_dataset') }} as cost_dataset,
-        {{ raw_column(cols, '_source_file') }} as source_file,
-        {{ raw_column(cols, '_delivery_id') }} as delivery_id,
-        cast({{ raw_column(cols, '_line_number') }} as bigint) as source_line_number,
-        {{ loaded_at_utc(cols) }} as loaded_at,
 
         -- accounts: EA and MCA name these differently
         {{ raw_column(cols, 'billing_account_id') }} as billing_account_id,
