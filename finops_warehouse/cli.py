@@ -10,12 +10,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from finops_warehouse.paths import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
+
+if TYPE_CHECKING:
+    from ingestion.pipeline import LoadReport
 
 console = Console(highlight=False)
 LOAD_SOURCES = ("aws-cur", "azure", "gcp", "events")
@@ -99,11 +103,21 @@ def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_valid
 @main.command()
 @click.argument("source", type=click.Choice(LOAD_SOURCES))
 @click.argument("path_or_url")
+@click.option("--allow-rejects", is_flag=True, help="Exit 0 even when rows or files were rejected.")
 @click.pass_obj
-def load(warehouse: Path, source: str, path_or_url: str) -> None:
-    """Load native exports from a folder, a file or an s3:// gs:// az:// prefix."""
+def load(warehouse: Path, source: str, path_or_url: str, allow_rejects: bool) -> None:
+    """Load native exports from a folder, a file or an s3:// gs:// az:// prefix.
+
+    Prints one line per file. Rejected rows are kept in meta.rejected_rows, every file in meta.load_log.
+    """
     with user_errors():
-        _load(source, path_or_url, warehouse)
+        report = _load(source, path_or_url, warehouse, per_file=True)
+    problems = [f for f in report.files if f.status in ("failed", "skipped") or f.rows_rejected]
+    if problems and not allow_rejects:
+        raise UserError(
+            f"{len(problems)} file(s) had rejected rows or could not be loaded; see meta.load_log and "
+            "meta.rejected_rows (use --allow-rejects to accept)"
+        )
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -152,15 +166,24 @@ def dashboard(warehouse: Path, port: int) -> None:
         console.print("dashboard stopped")
 
 
-def _load(source: str, location: str, warehouse: Path) -> None:
+def _load(source: str, location: str, warehouse: Path, per_file: bool = False) -> LoadReport:
     from ingestion.pipeline import run_load
 
     with console.status(f"loading {source} from {location}") as status:
         report = run_load(source, location, warehouse, on_step=lambda message: status.update(message))
+    if per_file:
+        for f in report.files:
+            detail = f" ({f.error})" if f.error else ""
+            console.print(
+                f"{f.status:<10} {f.file}: read {f.rows_read:,}, loaded {f.rows_loaded:,}, "
+                f"rejected {f.rows_rejected:,}{detail}",
+                soft_wrap=True,
+            )
     rows = ", ".join(f"{table} {count:,} rows" for table, count in report.rows_loaded.items()) or "no rows"
     console.print(f"loaded {source}: {len(report.deliveries)} delivery(ies), {rows}")
     if report.superseded_files:
         console.print(f"  skipped {len(report.superseded_files)} superseded file(s) of older deliveries")
+    return report
 
 
 def _build(warehouse: Path, dbt_args: list[str], quiet: bool = True) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,22 +66,103 @@ def csv_header(path: Path) -> list[str]:
     return [name.strip() for name in header]
 
 
-def create_csv_view(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
-    """Create the temp view `src` over a CSV, every column as text, plus its 1-based line number.
+def read_csv_into_src(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    """Read a CSV into temp table `src`: every column as text, by position, with its true line number.
 
-    Columns are read by position (c1, c2, ...) so that names equal but for case stay apart. Returns
+    Columns are read by position (c1, c2, ...) so that names equal but for case stay apart. Lines DuckDB
+    cannot parse (wrong field count, broken quoting) go to `csv_rejects` instead of failing the file; good
+    rows keep their real line in the file, counting the rejected lines before them. Returns
     {header name as written: column in `src`}.
     """
     header = csv_header(path)
     positional = [f"c{index}" for index in range(1, len(header) + 1)]
-    names = ", ".join(literal(name) for name in positional)
-    con.execute(
-        f"create or replace temp view src as "
-        f"select *, row_number() over () + 1 as _line_number "
-        f"from read_csv({literal(str(path))}, all_varchar = true, header = true, names = [{names}], "
-        f"strict_mode = true, null_padding = false)"
-    )
+    name_list = ", ".join(literal(name) for name in positional)
+    reset_csv_rejects(con)
+    try:
+        _read_csv_table(con, path, name_list)
+    except duckdb.Error as exc:
+        if not path.name.lower().endswith(".gz"):
+            raise LoadError(f"{path}: cannot read as CSV: {first_line(exc)}") from exc
+        _read_truncated_gzip(con, path, name_list)
+    _number_lines(con, [line for line, *_ in unparsable_csv_lines(con)])
     return dict(zip(header, positional, strict=True))
+
+
+def _read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, name_list: str) -> None:
+    con.execute(
+        f"create or replace temp table src as "
+        f"select *, row_number() over () as _row_index "
+        f"from read_csv({literal(str(path))}, all_varchar = true, header = true, names = [{name_list}], "
+        f"strict_mode = true, null_padding = false, ignore_errors = true, store_rejects = true, "
+        f"rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')"
+    )
+
+
+def _read_truncated_gzip(con: duckdb.DuckDBPyConnection, path: Path, name_list: str) -> None:
+    """Load the complete lines of a gzip that ends early, and reject the rest as one unparsable line.
+
+    A delivery cut short in transfer still holds good rows; they load, and the cut is logged with the
+    line where the data stops.
+    """
+    # A streaming decompressor returns everything the intact part of the stream holds; gzip.open would
+    # raise on the truncated tail and give back nothing of the block it was reading.
+    decompressor = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    data = bytearray()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                data.extend(decompressor.decompress(block))
+    except zlib.error:
+        pass
+    complete, _, partial = bytes(data).rpartition(b"\n")
+    with tempfile.TemporaryDirectory(prefix="finops-salvage-") as tmp:
+        salvaged = Path(tmp) / path.name.removesuffix(".gz")
+        salvaged.write_bytes(complete + b"\n")
+        try:
+            _read_csv_table(con, salvaged, name_list)
+        except duckdb.Error as exc:
+            raise LoadError(f"{path}: cannot read as CSV: {first_line(exc)}") from exc
+    line = complete.count(b"\n") + 2
+    con.execute(
+        "insert into lines_cut_short values (?, 'TRUNCATED GZIP', ?, ?)",
+        [line, partial.decode("utf-8", "replace"), f"the compressed file ends inside line {line}"],
+    )
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection, rejected_lines: list[int]) -> None:
+    con.execute("alter table src add column _line_number bigint")
+    if not rejected_lines:
+        con.execute("update src set _line_number = _row_index + 1")
+        return
+    # The i-th good row sits on line i + 1 (the header) + the number of rejected lines before it.
+    values = ", ".join(f"({line}, {rank})" for rank, line in enumerate(rejected_lines, start=1))
+    con.execute(
+        f"update src set _line_number = _row_index + 1 + coalesce(("
+        f"select max(rank) from (values {values}) as r(line, rank) where r.line - r.rank <= src._row_index), 0)"
+    )
+
+
+def reset_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget the previous file's unparsable lines; DuckDB appends every scan's to the same tables."""
+    con.execute("drop table if exists csv_rejects")
+    con.execute("drop table if exists csv_scans")
+    con.execute(
+        "create or replace temp table lines_cut_short "
+        "(line bigint, error_type varchar, csv_line varchar, error_message varchar)"
+    )
+
+
+def unparsable_csv_lines(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str, str]]:
+    """(line, error type, line text, message) of the lines the last CSV read could not parse."""
+    try:
+        # DuckDB writes one entry per bad field; a line is one rejected row whatever its count.
+        parsed = con.sql(
+            "select line, min(error_type::varchar), min(csv_line), string_agg(distinct error_message, '; ') "
+            "from csv_rejects group by line"
+        ).fetchall()
+    except duckdb.CatalogException:
+        parsed = []
+    return sorted([*parsed, *con.sql("select * from lines_cut_short").fetchall()])
 
 
 def snake_case_names(path: Path, columns: dict[str, str]) -> dict[str, str]:

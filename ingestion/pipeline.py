@@ -1,4 +1,4 @@
-"""Run one loader into the warehouse: discover deliveries, hand them to dlt, report what landed."""
+"""Run one loader into the warehouse: discover deliveries, hand them to dlt, log what happened per file."""
 
 from __future__ import annotations
 
@@ -11,12 +11,19 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.errors import LoadError
+from ingestion.ledger import SUPERSEDED, FileOutcome, Ledger
 
 DATASETS = {
     "aws-cur": "raw_aws_cur",
     "azure": "raw_azure_cost",
     "gcp": "raw_gcp_billing",
     "events": "raw_events",
+}
+RAW_TABLES = {
+    "aws-cur": "line_items",
+    "azure": "cost_details",
+    "gcp": "billing_export",
+    "events": "business_events",
 }
 
 
@@ -27,75 +34,112 @@ class LoadReport:
     source: str
     location: str
     deliveries: list[str] = field(default_factory=list)
-    superseded_files: list[str] = field(default_factory=list)
     rows_loaded: dict[str, int] = field(default_factory=dict)
+    files: list[FileOutcome] = field(default_factory=list)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def superseded_files(self) -> list[str]:
+        return [f.file for f in self.files if f.status == SUPERSEDED]
+
+
+def pipelines_dir(warehouse: Path) -> Path:
+    """dlt's working state for a warehouse lives beside the warehouse file."""
+    return warehouse.parent / ".dlt_pipelines" / warehouse.stem
 
 
 def make_pipeline(source: str, warehouse: Path) -> dlt.Pipeline:
-    """A dlt pipeline writing into the DuckDB warehouse file; its state lives beside that file."""
+    """A dlt pipeline writing into the DuckDB warehouse file."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=f"finops_{source.replace('-', '_')}",
         destination=dlt.destinations.duckdb(credentials=str(warehouse)),
         dataset_name=DATASETS[source],
-        pipelines_dir=str(warehouse.parent / ".dlt_pipelines" / warehouse.stem),
+        pipelines_dir=str(pipelines_dir(warehouse)),
     )
 
 
 def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str], None] | None = None) -> LoadReport:
-    """Load the exports at `location` (folder, file or bucket prefix) for `source` into `warehouse`."""
+    """Load the exports at `location` (folder, file or bucket prefix) for `source` into `warehouse`.
+
+    Every file looked at is logged in `meta.load_log` and every row not loaded in `meta.rejected_rows`,
+    whether the load succeeds or not.
+    """
+    if source not in DATASETS:
+        raise LoadError(f"unknown source {source!r}; expected one of: {', '.join(DATASETS)}")
     step = on_step or (lambda _message: None)
-    loaded_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    report = LoadReport(source, location)
-    step(f"discovering {source} deliveries in {location}")
-    dlt_source = _build_source(source, location, loaded_at, report, warehouse)
+    started = datetime.now(UTC)
+    loaded_at = started.strftime("%Y-%m-%d %H:%M:%S.%f")
+    ledger = Ledger(source, load_id=f"{source}:{started:%Y%m%dT%H%M%S.%fZ}")
+    report = LoadReport(source, location, files=ledger.files)
     pipeline = make_pipeline(source, warehouse)
+    step(f"discovering {source} deliveries in {location}")
+    current = _current_hashes(pipeline, source)
+    dlt_source = _build_source(source, location, loaded_at, report, ledger, current, warehouse)
     step(f"loading {len(report.deliveries)} delivery(ies) into {DATASETS[source]}")
     try:
         pipeline.run(dlt_source, loader_file_format="parquet")
     except PipelineStepFailed as exc:
-        raise _user_error(exc) from exc
+        error = _user_error(exc)
+        for outcome in ledger.files:
+            if outcome.finished_at is None:
+                outcome.finish("failed", str(error))
+        ledger.write(warehouse, pipelines_dir(warehouse))
+        raise error from exc
+    ledger.write(warehouse, pipelines_dir(warehouse))
     counts = pipeline.last_trace.last_normalize_info.row_counts if pipeline.last_trace else {}
     report.rows_loaded = {t: n for t, n in counts.items() if not t.startswith("_dlt")}
     return report
 
 
+def _current_hashes(pipeline: dlt.Pipeline, source: str) -> set[str]:
+    """Content hashes of the files whose rows are in the raw table now: loading one again changes nothing."""
+    table = f"{DATASETS[source]}.{RAW_TABLES[source]}"
+    try:
+        with pipeline.sql_client() as client:
+            rows = client.execute_sql(f"select distinct _content_hash from {table}")
+    except Exception:
+        return set()
+    return {row[0] for row in rows or [] if row[0]}
+
+
 def _build_source(
-    source: str, location: str, loaded_at: str, report: LoadReport, warehouse: Path
+    source: str, location: str, loaded_at: str, report: LoadReport, ledger: Ledger, current: set[str], warehouse: Path
 ) -> dlt.sources.DltSource:
+    if source == "events":
+        from ingestion.events import business_events_source
+        from ingestion.events.helpers import discover as discover_events
+
+        files = discover_events(location)
+        report.deliveries = [f.relative_path for f in files]
+        # The pseudonymisation key lives beside the warehouse: one warehouse, one stable set of pseudonyms.
+        return business_events_source(files, loaded_at, warehouse.parent / ".secrets", ledger)
+    deliveries, make_source = _provider(source, location)
+    report.deliveries = [d.delivery_id for d in deliveries]
+    for delivery in deliveries:
+        for f in delivery.superseded:
+            ledger.open_file(f.uri, delivery.delivery_id).finish(SUPERSEDED, "an older delivery of the same period")
+    return make_source(deliveries, loaded_at, ledger, current)
+
+
+def _provider(source: str, location: str) -> tuple[list, Callable]:
     if source == "aws-cur":
         from ingestion.aws_cur import aws_cur_source
         from ingestion.aws_cur.helpers import discover
 
-        deliveries = discover(location)
-        report.deliveries = [f"{d.layout}:{d.delivery_id}" for d in deliveries]
-        report.superseded_files = [f.uri for d in deliveries for f in d.superseded]
-        return aws_cur_source(deliveries, loaded_at)
+        return discover(location), aws_cur_source
     if source == "azure":
         from ingestion.azure_cost import azure_cost_source
         from ingestion.azure_cost.helpers import discover
 
-        deliveries = discover(location)
-        report.deliveries = [f"{d.dataset}:{d.delivery_id}" for d in deliveries]
-        report.superseded_files = [f.uri for d in deliveries for f in d.superseded]
-        return azure_cost_source(deliveries, loaded_at)
-    if source == "gcp":
-        from ingestion.gcp_billing import gcp_billing_source
-        from ingestion.gcp_billing.helpers import discover
+        return discover(location), azure_cost_source
+    from ingestion.gcp_billing import gcp_billing_source
+    from ingestion.gcp_billing.helpers import discover
 
-        deliveries = discover(location)
-        report.deliveries = [d.delivery_id for d in deliveries]
-        report.superseded_files = [f.uri for d in deliveries for f in d.superseded]
-        return gcp_billing_source(deliveries, loaded_at)
-    if source == "events":
-        from ingestion.events import business_events_source
-        from ingestion.events.helpers import discover
-
-        files = discover(location)
-        report.deliveries = [f.relative_path for f in files]
-        # The pseudonymisation key lives beside the warehouse: one warehouse, one stable set of pseudonyms.
-        return business_events_source(files, loaded_at, warehouse.parent / ".secrets")
-    raise LoadError(f"unknown source {source!r}; expected one of: {', '.join(DATASETS)}")
+    return discover(location), gcp_billing_source
 
 
 def _user_error(exc: Exception) -> Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -77,7 +78,7 @@ def test_manifest_names_the_current_assembly(warehouse: Path, tmp_path: Path) ->
     manifest = {"assemblyId": "new-assembly", "reportKeys": [key.format("new-assembly")]}
     (period / "report-Manifest.json").write_text(json.dumps(manifest))
     report = run_load("aws-cur", str(tmp_path / "cur"), warehouse)
-    assert report.deliveries == ["cur_legacy:new-assembly"]
+    assert report.deliveries == ["new-assembly"]
     assert len(report.superseded_files) == 1
     assert raw_aws_total(warehouse)[0] == 1281
 
@@ -99,14 +100,20 @@ def test_azure_samples_load_by_dataset(warehouse: Path) -> None:
     assert rows == [("actual", "12345678", 27), ("actual", "8611537", 11), ("amortized", "8611537", 28)]
 
 
-def test_unknown_layout_names_the_missing_columns(warehouse: Path, tmp_path: Path) -> None:
+def test_unknown_layout_is_logged_with_the_missing_columns(warehouse: Path, tmp_path: Path) -> None:
     bogus = tmp_path / "bogus" / "export.csv"
     bogus.parent.mkdir()
     bogus.write_text("Date,Amount\n2026-01-01,1.00\n")
-    with pytest.raises(LoadError, match=r"export\.csv: not an AWS CUR file; missing required columns: bill/Payer"):
-        run_load("aws-cur", str(bogus.parent), warehouse)
-    with pytest.raises(LoadError, match=r"not an Azure cost details export; missing required columns: billing_acc"):
-        run_load("azure", str(bogus.parent), warehouse)
+    aws = run_load("aws-cur", str(bogus.parent), warehouse)
+    azure = run_load("azure", str(bogus.parent), warehouse)
+    assert [(f.status, f.rows_loaded) for f in aws.files + azure.files] == [("failed", 0), ("failed", 0)]
+    assert re.match(r".*export\.csv: not an AWS CUR file; missing required columns: bill/Payer", aws.files[0].error)
+    assert "not an Azure cost details export; missing required columns: billing_acc" in azure.files[0].error
+    log = query(warehouse, "select source, status, rows_loaded, error from meta.load_log order by source")
+    assert [(source, status, loaded) for source, status, loaded, _ in log] == [
+        ("aws-cur", "failed", 0),
+        ("azure", "failed", 0),
+    ]
 
 
 def test_a_missing_folder_is_a_clear_error(warehouse: Path, tmp_path: Path) -> None:

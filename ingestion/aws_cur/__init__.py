@@ -13,14 +13,18 @@ from collections.abc import Iterator
 import dlt
 import pyarrow as pa
 
-from ingestion.aws_cur.helpers import CurDelivery, delivery_batches
+from ingestion.aws_cur.helpers import CurDelivery, spec_for
+from ingestion.delivery import delivery_batches
 from ingestion.duck import connect
+from ingestion.ledger import Ledger
 
 
 @dlt.source(name="aws_cur")
-def aws_cur_source(deliveries: list[CurDelivery], loaded_at: str) -> dlt.sources.DltResource:
-    """The CUR line items of the given deliveries."""
-    return line_items(deliveries, loaded_at)
+def aws_cur_source(
+    deliveries: list[CurDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
+) -> dlt.sources.DltResource:
+    """The CUR line items of the given deliveries; what happened to each file goes to `ledger`."""
+    return line_items(deliveries, loaded_at, ledger, current_hashes)
 
 
 @dlt.resource(
@@ -28,7 +32,11 @@ def aws_cur_source(deliveries: list[CurDelivery], loaded_at: str) -> dlt.sources
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
     merge_key="_billing_partition",
 )
-def line_items(deliveries: list[CurDelivery], loaded_at: str) -> Iterator[pa.RecordBatch]:
+def line_items(
+    deliveries: list[CurDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
+) -> Iterator[pa.RecordBatch]:
     con = connect()
     for delivery in deliveries:
-        yield from delivery_batches(con, delivery, loaded_at)
+        delivery_id = None if delivery.delivery_id.startswith("folder:") else delivery.delivery_id
+        spec = spec_for(delivery.layout)
+        yield from delivery_batches(con, ledger, delivery.files, delivery_id, spec, loaded_at, current_hashes)

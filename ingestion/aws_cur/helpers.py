@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import duckdb
-import pyarrow as pa
 
+from ingestion.delivery import DeliverySpec
 from ingestion.duck import (
-    create_csv_view,
+    csv_header,
+    first_line,
     json_object_of_columns,
-    lineage_sql,
     literal,
     quote,
-    record_batches,
+    read_csv_into_src,
     snake_case,
     snake_case_names,
     value_as_text,
 )
 from ingestion.errors import LoadError
-from ingestion.files import ExportFile, content_hash, list_files, local_copies, read_text
+from ingestion.files import ExportFile, list_files, local_copies, read_text
 
 CUR_PATTERNS = ("*.csv", "*.csv.gz", "*.parquet", "*-manifest.json")
 LEGACY_REQUIRED = (
@@ -34,6 +33,14 @@ LEGACY_REQUIRED = (
     "lineItem/UnblendedCost",
 )
 CUR2_REQUIRED = tuple(snake_case(c) for c in LEGACY_REQUIRED)
+# Amounts that must be numbers; a row where one is not is rejected, not loaded as null.
+NUMERIC_COLUMNS = (
+    "line_item_unblended_cost",
+    "line_item_usage_amount",
+    "line_item_net_unblended_cost",
+    "reservation_effective_cost",
+    "savings_plan_savings_plan_effective_cost",
+)
 
 
 @dataclass
@@ -121,25 +128,32 @@ def _delivery_from_manifest(manifest: ExportFile, body: dict, data_files: list[E
     return CurDelivery(layout, delivery_id, [by_name[w] for w in wanted])
 
 
-def delivery_batches(con: duckdb.DuckDBPyConnection, delivery: CurDelivery, loaded_at: str) -> Iterator[pa.RecordBatch]:
-    """Raw rows of one delivery, CUR 2.0-shaped, every value as text, with lineage columns."""
-    with local_copies(delivery.files) as local:
-        delivery_id = delivery.delivery_id
-        if delivery_id.startswith("folder:"):
-            delivery_id = "sha256:" + content_hash([local[f.uri] for f in delivery.files])[:20]
-        for f in delivery.files:
-            path = local[f.uri]
-            select = _cur2_select(con, path) if delivery.layout == "cur2" else _legacy_select(con, path)
-            lineage = lineage_sql(f.uri, delivery_id, loaded_at, _layout=delivery.layout)
-            sql = (
-                f"select *, bill_payer_account_id || '|' || left(bill_billing_period_start_date, 7) "
-                f"as _billing_partition from (select {select}, {lineage} from src)"
-            )
-            yield from record_batches(con, sql, f.uri)
+def spec_for(layout: str) -> DeliverySpec:
+    """How to read and check the files of a legacy CUR or CUR 2.0 delivery."""
+    legacy = layout == "cur_legacy"
+    return DeliverySpec(
+        check=_check_legacy if legacy else _check_cur2,
+        reader=_legacy_select if legacy else _cur2_select,
+        partition_sql="bill_payer_account_id || '|' || left(bill_billing_period_start_date, 7)",
+        numeric_columns=NUMERIC_COLUMNS,
+        lineage={"_layout": layout},
+    )
+
+
+def _check_legacy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    _require(path, csv_header(path), LEGACY_REQUIRED)
+
+
+def _check_cur2(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        columns = con.sql(f"select * from read_parquet({literal(str(path))}) limit 0").columns
+    except duckdb.Error as exc:
+        raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
+    _require(path, columns, CUR2_REQUIRED)
 
 
 def _legacy_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    columns = create_csv_view(con, path)
+    columns = read_csv_into_src(con, path)
     _require(path, list(columns), LEGACY_REQUIRED)
     plain, product, tags = {}, {}, {}
     for name, column in columns.items():

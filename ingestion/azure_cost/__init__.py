@@ -13,14 +13,18 @@ from collections.abc import Iterator
 import dlt
 import pyarrow as pa
 
-from ingestion.azure_cost.helpers import AzureDelivery, delivery_batches
+from ingestion.azure_cost.helpers import AzureDelivery, spec_for
+from ingestion.delivery import delivery_batches
 from ingestion.duck import connect
+from ingestion.ledger import Ledger
 
 
 @dlt.source(name="azure_cost")
-def azure_cost_source(deliveries: list[AzureDelivery], loaded_at: str) -> dlt.sources.DltResource:
-    """The cost-details rows of the given export runs."""
-    return cost_details(deliveries, loaded_at)
+def azure_cost_source(
+    deliveries: list[AzureDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
+) -> dlt.sources.DltResource:
+    """The cost-details rows of the given export runs; what happened to each file goes to `ledger`."""
+    return cost_details(deliveries, loaded_at, ledger, current_hashes)
 
 
 @dlt.resource(
@@ -28,7 +32,11 @@ def azure_cost_source(deliveries: list[AzureDelivery], loaded_at: str) -> dlt.so
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
     merge_key="_billing_partition",
 )
-def cost_details(deliveries: list[AzureDelivery], loaded_at: str) -> Iterator[pa.RecordBatch]:
+def cost_details(
+    deliveries: list[AzureDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
+) -> Iterator[pa.RecordBatch]:
     con = connect()
     for delivery in deliveries:
-        yield from delivery_batches(con, delivery, loaded_at)
+        spec = spec_for(delivery.dataset)
+        delivery_id = delivery.delivery_id or None
+        yield from delivery_batches(con, ledger, delivery.files, delivery_id, spec, loaded_at, current_hashes)

@@ -4,28 +4,35 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import duckdb
-import pyarrow as pa
 
+from ingestion.delivery import DeliverySpec
 from ingestion.duck import (
-    create_csv_view,
-    lineage_sql,
+    csv_header,
+    first_line,
     literal,
     quote,
-    record_batches,
+    read_csv_into_src,
     snake_case_names,
     value_as_text,
 )
 from ingestion.errors import LoadError
-from ingestion.files import ExportFile, content_hash, list_files, local_copies, read_text
+from ingestion.files import ExportFile, list_files, local_copies, read_text
 
 AZURE_PATTERNS = ("*.csv", "*.csv.gz", "*.parquet", "manifest.json")
 # Any one of these names the row's cost; EA files say `Cost`, MCA files `costInBillingCurrency`.
 COST_COLUMNS = ("cost_in_billing_currency", "cost", "pre_tax_cost")
+# Amounts that must be numbers; a row where one is not is rejected, not loaded as null.
+NUMERIC_COLUMNS = (
+    *COST_COLUMNS,
+    "quantity",
+    "cost_in_usd",
+    "cost_in_pricing_currency",
+    "payg_cost_in_billing_currency",
+)
 REQUIRED = ("billing_account_id", "date", "billing_period_start_date", "subscription_id")
 EXPORT_TYPES = {"actualcost": "actual", "amortizedcost": "amortized", "usage": "actual"}
 
@@ -108,25 +115,32 @@ def _runs_from_manifests(manifests: list[ExportFile], data_files: list[ExportFil
     return runs
 
 
-def delivery_batches(
-    con: duckdb.DuckDBPyConnection, delivery: AzureDelivery, loaded_at: str
-) -> Iterator[pa.RecordBatch]:
-    """Raw rows of one export run, snake_case columns, every value as text, with lineage columns."""
-    with local_copies(delivery.files) as local:
-        delivery_id = delivery.delivery_id or ("sha256:" + content_hash([local[f.uri] for f in delivery.files])[:20])
-        for f in delivery.files:
-            path = local[f.uri]
-            select = _select(con, path)
-            lineage = lineage_sql(f.uri, delivery_id, loaded_at, _dataset=delivery.dataset)
-            period = (
-                "strftime(coalesce(try_strptime(billing_period_start_date, '%m/%d/%Y'), "
-                "try_strptime(left(billing_period_start_date, 10), '%Y-%m-%d')), '%Y-%m')"
-            )
-            sql = (
-                f"select *, _dataset || '|' || billing_account_id || '|' || {period} as _billing_partition "
-                f"from (select {select}, {lineage} from src)"
-            )
-            yield from record_batches(con, sql, f.uri)
+_PERIOD_SQL = (
+    "strftime(coalesce(try_strptime(billing_period_start_date, '%m/%d/%Y'), "
+    "try_strptime(left(billing_period_start_date, 10), '%Y-%m-%d')), '%Y-%m')"
+)
+
+
+def spec_for(dataset: str) -> DeliverySpec:
+    """How to read and check the files of an actual or amortized export run."""
+    return DeliverySpec(
+        check=_check,
+        reader=_select,
+        partition_sql=f"_dataset || '|' || billing_account_id || '|' || {_PERIOD_SQL}",
+        numeric_columns=NUMERIC_COLUMNS,
+        lineage={"_dataset": dataset},
+    )
+
+
+def _check(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    if path.name.lower().endswith(".parquet"):
+        try:
+            names = con.sql(f"select * from read_parquet({literal(str(path))}) limit 0").columns
+        except duckdb.Error as exc:
+            raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
+    else:
+        names = csv_header(path)
+    _require(path, list(snake_case_names(path, dict.fromkeys(names, ""))))
 
 
 def _select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
@@ -139,7 +153,7 @@ def _select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
         columns = {name: name for name in described.columns if name != "_line_number"}
     else:
-        columns = create_csv_view(con, path)
+        columns = read_csv_into_src(con, path)
         kinds = dict.fromkeys(columns.values(), "VARCHAR")
     renamed = snake_case_names(path, columns)
     _require(path, list(renamed))

@@ -15,12 +15,15 @@ import pyarrow as pa
 from ingestion.duck import connect
 from ingestion.events.helpers import event_batches, pseudonymisation_key
 from ingestion.files import ExportFile
+from ingestion.ledger import Ledger
 
 
 @dlt.source(name="events")
-def business_events_source(files: list[ExportFile], loaded_at: str, secrets_dir: Path) -> dlt.sources.DltResource:
-    """The events in the given files."""
-    return business_events(files, loaded_at, pseudonymisation_key(secrets_dir))
+def business_events_source(
+    files: list[ExportFile], loaded_at: str, secrets_dir: Path, ledger: Ledger
+) -> dlt.sources.DltResource:
+    """The events in the given files; what happened to each file goes to `ledger`."""
+    return business_events(files, loaded_at, pseudonymisation_key(secrets_dir), ledger)
 
 
 @dlt.resource(
@@ -28,5 +31,5 @@ def business_events_source(files: list[ExportFile], loaded_at: str, secrets_dir:
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
     primary_key="event_id",
 )
-def business_events(files: list[ExportFile], loaded_at: str, key: str) -> Iterator[pa.RecordBatch]:
-    yield from event_batches(connect(), files, loaded_at, key)
+def business_events(files: list[ExportFile], loaded_at: str, key: str, ledger: Ledger) -> Iterator[pa.RecordBatch]:
+    yield from event_batches(connect(), files, loaded_at, key, ledger)

@@ -12,7 +12,8 @@ import pyarrow as pa
 
 from ingestion.duck import flattened_text_columns, literal, record_batches
 from ingestion.errors import LoadError
-from ingestion.files import ExportFile, list_files, local_copies
+from ingestion.files import ExportFile, content_hash, list_files, local_copies
+from ingestion.ledger import Ledger
 
 EVENT_PATTERNS = ("*.jsonl", "*.json", "*.ndjson", "*.csv", "*.jsonl.gz", "*.csv.gz")
 REQUIRED = ("event_id", "event_type", "occurred_at")
@@ -43,7 +44,7 @@ def pseudonymisation_key(secrets_dir: Path) -> str:
 
 
 def event_batches(
-    con: duckdb.DuckDBPyConnection, files: list[ExportFile], loaded_at: str, key: str
+    con: duckdb.DuckDBPyConnection, files: list[ExportFile], loaded_at: str, key: str, ledger: Ledger
 ) -> Iterator[pa.RecordBatch]:
     """All event files read in one query (events arrive as many small files), pseudonymised."""
     with local_copies(files) as local:
@@ -54,6 +55,7 @@ def event_batches(
         ]
         # A table, not a view: the readers infer each file's schema once, not on every describe.
         con.execute(f"create or replace temp table src as {' union all by name '.join(per_file)}")
+        _log_files(con, ledger, files, local)
         columns = flattened_text_columns(con, "src")
         names = [part.rsplit(" as ", 1)[-1].strip('"') for part in columns]
         missing = [c for c in REQUIRED if c not in names]
@@ -69,6 +71,15 @@ def event_batches(
         )
         con.execute("set variable pseudonymisation_key = ?", [key])
         yield from record_batches(con, sql, files[0].uri if len(files) == 1 else f"{len(files)} event files")
+
+
+def _log_files(con: duckdb.DuckDBPyConnection, ledger: Ledger, files: list[ExportFile], local: dict[str, Path]) -> None:
+    """One load-log row per events file; events are upserted on event_id, so every read row loads."""
+    counts = dict(con.sql("select _source_file, count(*) from src group by 1").fetchall())
+    for f in files:
+        outcome = ledger.open_file(f.uri, f.uri, content_hash([local[f.uri]]))
+        outcome.rows_read = outcome.rows_loaded = counts.get(f.uri, 0)
+        outcome.finish()
 
 
 def _pseudonymised(part: str, name: str) -> str:

@@ -13,14 +13,18 @@ from collections.abc import Iterator
 import dlt
 import pyarrow as pa
 
+from ingestion.delivery import delivery_batches
 from ingestion.duck import connect
-from ingestion.gcp_billing.helpers import GcpDelivery, delivery_batches
+from ingestion.gcp_billing.helpers import GcpDelivery, delivery_spec
+from ingestion.ledger import Ledger
 
 
 @dlt.source(name="gcp_billing")
-def gcp_billing_source(deliveries: list[GcpDelivery], loaded_at: str) -> dlt.sources.DltResource:
-    """The billing-export rows of the given extracts."""
-    return billing_export(deliveries, loaded_at)
+def gcp_billing_source(
+    deliveries: list[GcpDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
+) -> dlt.sources.DltResource:
+    """The billing-export rows of the given extracts; what happened to each file goes to `ledger`."""
+    return billing_export(deliveries, loaded_at, ledger, current_hashes)
 
 
 @dlt.resource(
@@ -28,7 +32,10 @@ def gcp_billing_source(deliveries: list[GcpDelivery], loaded_at: str) -> dlt.sou
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
     merge_key="_billing_partition",
 )
-def billing_export(deliveries: list[GcpDelivery], loaded_at: str) -> Iterator[pa.RecordBatch]:
+def billing_export(
+    deliveries: list[GcpDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
+) -> Iterator[pa.RecordBatch]:
     con = connect()
+    spec = delivery_spec()
     for delivery in deliveries:
-        yield from delivery_batches(con, delivery, loaded_at)
+        yield from delivery_batches(con, ledger, delivery.files, delivery.delivery_id, spec, loaded_at, current_hashes)

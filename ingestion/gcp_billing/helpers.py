@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
-from ingestion.duck import flattened_text_columns, lineage_sql, literal, record_batches
+from ingestion.delivery import DeliverySpec
+from ingestion.duck import first_line, flattened_text_columns, literal
 from ingestion.errors import LoadError
-from ingestion.files import ExportFile, list_files, local_copies
+from ingestion.files import ExportFile, list_files
 
 GCP_PATTERNS = ("*.json", "*.jsonl", "*.ndjson", "*.json.gz", "*.jsonl.gz", "*.parquet")
 REQUIRED = ("billing_account_id", "cost", "usage_start_time", "invoice_month", "cost_type", "currency")
@@ -56,31 +55,49 @@ def discover(location: str) -> list[GcpDelivery]:
     return deliveries
 
 
-def delivery_batches(con: duckdb.DuckDBPyConnection, delivery: GcpDelivery, loaded_at: str) -> Iterator[pa.RecordBatch]:
-    """Raw rows of one extract: one level of records flattened, lists kept as JSON, values as text."""
-    with local_copies(delivery.files) as local:
-        for f in delivery.files:
-            path = local[f.uri]
-            # A table, not a view: the JSON reader infers the schema from every record, once.
-            con.execute(f"create or replace temp table src as {_reader_sql(path)}")
-            columns = flattened_text_columns(con, "src")
-            _require(path, columns)
-            lineage = lineage_sql(f.uri, delivery.delivery_id, loaded_at)
-            select = ", ".join(c for c in columns if not c.endswith('"_line_number"'))
-            sql = (
-                f"select *, billing_account_id || '|' || invoice_month as _billing_partition "
-                f"from (select {select}, _line_number, {lineage} from src)"
-            )
-            yield from record_batches(con, sql, f.uri)
+SPEC_NUMERIC_COLUMNS = ("cost", "cost_at_list", "usage_amount", "usage_amount_in_pricing_units")
 
 
-def _reader_sql(path: Path) -> str:
+def delivery_spec() -> DeliverySpec:
+    """How to read and check the files of a billing-export extract."""
+    return DeliverySpec(
+        check=_check,
+        reader=_read,
+        partition_sql="billing_account_id || '|' || invoice_month",
+        numeric_columns=SPEC_NUMERIC_COLUMNS,
+        lineage={},
+    )
+
+
+def _check(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    try:
+        con.execute(f"create or replace temp view peek as {_reader_sql(path, sample_all=False)}")
+        columns = flattened_text_columns(con, "peek")
+    except duckdb.Error as exc:
+        raise LoadError(f"{path}: cannot read as a billing export: {first_line(exc)}") from exc
+    _require(path, columns)
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """One level of records flattened, lists kept as JSON, values as text."""
+    try:
+        # A table, not a view: the JSON reader infers the schema from every record, once.
+        con.execute(f"create or replace temp table src as {_reader_sql(path)}")
+    except duckdb.Error as exc:
+        raise LoadError(f"{path}: cannot read as a billing export: {first_line(exc)}") from exc
+    columns = flattened_text_columns(con, "src")
+    _require(path, columns)
+    return ", ".join([*(c for c in columns if not c.endswith('"_line_number"')), "_line_number"])
+
+
+def _reader_sql(path: Path, sample_all: bool = True) -> str:
     if path.name.lower().endswith(".parquet"):
         reader = f"read_parquet({literal(str(path))})"
     else:
         # Every record decides the schema (sample_size = -1): a field that first appears late in the file,
-        # such as adjustment_info, must not be dropped.
-        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = -1)"
+        # such as adjustment_info, must not be dropped. The quick check before loading samples only.
+        sample = -1 if sample_all else 2048
+        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = {sample})"
     return f"select *, row_number() over () as _line_number from {reader}"
 
 

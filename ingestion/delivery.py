@@ -1,0 +1,134 @@
+"""Load one delivery file by file, the same way for every provider: hash, skip duplicates, read, check
+each row, keep the good rows, and account for every other one in the ledger.
+
+A provider module supplies two things per file: how to read it into the temp table `src` (returning the
+select list of raw columns), and which of those columns hold amounts that must be numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingestion.duck import lineage_sql, literal, quote, record_batches, reset_csv_rejects, unparsable_csv_lines
+from ingestion.errors import LoadError
+from ingestion.files import ExportFile, content_hash, local_copies
+from ingestion.ledger import DUPLICATE, FAILED, SKIPPED, FileOutcome, Ledger
+
+# How a provider reads one file: fills temp table or view `src` and returns the select list of raw columns.
+Reader = Callable[[duckdb.DuckDBPyConnection, Path], str]
+# A cheap look at one file (header, schema) that raises LoadError when it cannot be this provider's export.
+Check = Callable[[duckdb.DuckDBPyConnection, Path], None]
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    """What a provider's delivery needs besides its files."""
+
+    check: Check
+    reader: Reader
+    partition_sql: str  # expression over the raw columns naming the billing partition a row belongs to
+    numeric_columns: tuple[str, ...]  # raw columns that must hold numbers when not empty
+    lineage: dict[str, str]  # constant columns every row of this delivery carries (layout, dataset)
+
+
+def delivery_batches(
+    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
+    files: list[ExportFile],
+    delivery_id: str | None,
+    spec: DeliverySpec,
+    loaded_at: str,
+    current_hashes: set[str],
+) -> Iterator[pa.RecordBatch]:
+    """The good rows of one delivery, or nothing when it is a duplicate or one of its files is unusable.
+
+    A delivery replaces whole billing periods, so it loads completely or not at all: a file that cannot
+    be read at all (unknown layout, not a CSV) fails the delivery and keeps the previous one in place.
+    Bad rows inside a readable file are rejected one by one and the rest of the file loads.
+    """
+    with local_copies(files) as local:
+        hashes = {f.uri: content_hash([local[f.uri]]) for f in files}
+        delivery = delivery_id or "sha256:" + content_hash([local[f.uri] for f in files])[:20]
+        outcomes = [ledger.open_file(f.uri, delivery, hashes[f.uri]) for f in files]
+        if all(h in current_hashes for h in hashes.values()):
+            for outcome in outcomes:
+                outcome.finish(DUPLICATE, "identical to a file already loaded and still current; skipped")
+            return
+        if not _all_files_usable(con, files, local, spec, outcomes):
+            return
+        for f, outcome in zip(files, outcomes, strict=True):
+            yield from _file_batches(con, ledger, outcome, local[f.uri], spec, loaded_at)
+            outcome.finish()
+
+
+def _all_files_usable(
+    con: duckdb.DuckDBPyConnection,
+    files: list[ExportFile],
+    local: dict[str, Path],
+    spec: DeliverySpec,
+    outcomes: list[FileOutcome],
+) -> bool:
+    """Check every file of the delivery before any of it is loaded; log why when one is not usable."""
+    for f, outcome in zip(files, outcomes, strict=True):
+        try:
+            spec.check(con, local[f.uri])
+        except LoadError as exc:
+            outcome.finish(FAILED, str(exc))
+    failed = [o for o in outcomes if o.status == FAILED]
+    for outcome in outcomes:
+        if failed and outcome.status != FAILED:
+            outcome.finish(SKIPPED, f"not loaded: {failed[0].file} of the same delivery failed")
+    return not failed
+
+
+def _file_batches(
+    con: duckdb.DuckDBPyConnection,
+    ledger: Ledger,
+    outcome: FileOutcome,
+    path: Path,
+    spec: DeliverySpec,
+    loaded_at: str,
+) -> Iterator[pa.RecordBatch]:
+    reset_csv_rejects(con)
+    select = spec.reader(con, path)
+    _record_unparsable_lines(con, ledger, outcome)
+    lineage = lineage_sql(outcome.file, outcome.delivery_id, loaded_at, _content_hash=outcome.content_hash or "")
+    constants = "".join(f", {literal(value)} as {quote(name)}" for name, value in spec.lineage.items())
+    con.execute(
+        f"create or replace temp table shaped as select *, {spec.partition_sql} as _billing_partition "
+        f"from (select {select}, {lineage}{constants} from src)"
+    )
+    present = set(con.sql("select * from shaped limit 0").columns)
+    invalid = _invalid_number_sql(tuple(c for c in spec.numeric_columns if c in present))
+    for line_number, reason, raw_text in con.sql(
+        f"select _line_number, {invalid}, to_json(shaped) from shaped where {invalid} is not null"
+    ).fetchall():
+        ledger.reject(outcome, line_number, reason, raw_text)
+    outcome.rows_read = con.sql("select count(*) from shaped").fetchall()[0][0] + len(unparsable_csv_lines(con))
+    good = f"select * from shaped where {invalid} is null"
+    for batch in record_batches(con, good, outcome.file):
+        outcome.rows_loaded += batch.num_rows
+        yield batch
+
+
+def _invalid_number_sql(columns: tuple[str, ...]) -> str:
+    """SQL naming the first amount column of a row that is not a number, or null for a good row."""
+    if not columns:
+        return "cast(null as varchar)"
+    checks = " ".join(
+        f"when {quote(c)} is not null and trim({quote(c)}) <> '' "
+        f"and (try_cast({quote(c)} as double) is null or isnan(try_cast({quote(c)} as double))) "
+        f"then '{c} is not a number: ' || {quote(c)} "
+        for c in columns
+    )
+    return f"(case {checks}end)"
+
+
+def _record_unparsable_lines(con: duckdb.DuckDBPyConnection, ledger: Ledger, outcome: FileOutcome) -> None:
+    for line, error_type, raw_text, message in unparsable_csv_lines(con):
+        ledger.reject(outcome, line, f"{error_type.lower()}: {message}", raw_text)
