@@ -14,7 +14,15 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingestion.duck import lineage_sql, literal, quote, record_batches, reset_csv_rejects, unparsable_csv_lines
+from ingestion.duck import (
+    drop_src,
+    lineage_sql,
+    literal,
+    quote,
+    record_batches,
+    reset_csv_rejects,
+    unparsable_csv_lines,
+)
 from ingestion.errors import LoadError
 from ingestion.files import ExportFile, content_hash, local_copies
 from ingestion.ledger import DUPLICATE, FAILED, SKIPPED, FileOutcome, Ledger
@@ -95,6 +103,7 @@ def _file_batches(
     loaded_at: str,
 ) -> Iterator[pa.RecordBatch]:
     reset_csv_rejects(con)
+    drop_src(con)
     select = spec.reader(con, path)
     _record_unparsable_lines(con, ledger, outcome)
     lineage = lineage_sql(outcome.file, outcome.delivery_id, loaded_at, _content_hash=outcome.content_hash or "")

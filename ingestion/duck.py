@@ -142,6 +142,15 @@ def _number_lines(con: duckdb.DuckDBPyConnection, rejected_lines: list[int]) -> 
     )
 
 
+def drop_src(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the previous file's `src`, which readers create as a view (Parquet) or a table (CSV, JSON)."""
+    for kind in ("view", "table"):
+        try:
+            con.execute(f"drop {kind} if exists src")
+        except duckdb.CatalogException:
+            continue
+
+
 def reset_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     """Forget the previous file's unparsable lines; DuckDB appends every scan's to the same tables."""
     con.execute("drop table if exists csv_rejects")
