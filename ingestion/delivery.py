@@ -25,7 +25,7 @@ from ingestion.duck import (
 )
 from ingestion.errors import LoadError
 from ingestion.files import ExportFile, content_hash, local_copies
-from ingestion.ledger import DUPLICATE, FAILED, SKIPPED, FileOutcome, Ledger
+from ingestion.ledger import DUPLICATE, FAILED, SKIPPED, SUPERSEDED, FileOutcome, Ledger
 
 # How a provider reads one file: fills temp table or view `src` and returns the select list of raw columns.
 Reader = Callable[[duckdb.DuckDBPyConnection, Path], str]
@@ -44,14 +44,30 @@ class DeliverySpec:
     lineage: dict[str, str]  # constant columns every row of this delivery carries (layout, dataset)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """The files of one delivery, its id (None: derive one from the content) and when it was delivered.
+
+    `delivered_at` orders deliveries of the same period (an export run's submitted time, an extract's
+    export time); None where the provider gives no such time, and then the last one loaded wins.
+    """
+
+    files: list[ExportFile]
+    delivery_id: str | None = None
+    delivered_at: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadState:
+    """What the warehouse already holds, read once at the start of a load."""
+
+    loaded_at: str
+    current_hashes: frozenset[str]
+    delivered_at_by_partition: dict[str, str]
+
+
 def delivery_batches(
-    con: duckdb.DuckDBPyConnection,
-    ledger: Ledger,
-    files: list[ExportFile],
-    delivery_id: str | None,
-    spec: DeliverySpec,
-    loaded_at: str,
-    current_hashes: set[str],
+    con: duckdb.DuckDBPyConnection, ledger: Ledger, delivery: Delivery, spec: DeliverySpec, state: LoadState
 ) -> Iterator[pa.RecordBatch]:
     """The good rows of one delivery, or nothing when it is a duplicate or one of its files is unusable.
 
@@ -59,19 +75,20 @@ def delivery_batches(
     be read at all (unknown layout, not a CSV) fails the delivery and keeps the previous one in place.
     Bad rows inside a readable file are rejected one by one and the rest of the file loads.
     """
+    files = delivery.files
     with local_copies(files) as local:
         hashes = {f.uri: content_hash([local[f.uri]]) for f in files}
-        delivery = delivery_id or "sha256:" + content_hash([local[f.uri] for f in files])[:20]
-        outcomes = [ledger.open_file(f.uri, delivery, hashes[f.uri]) for f in files]
-        if all(h in current_hashes for h in hashes.values()):
+        delivery_id = delivery.delivery_id or "sha256:" + content_hash([local[f.uri] for f in files])[:20]
+        outcomes = [ledger.open_file(f.uri, delivery_id, hashes[f.uri]) for f in files]
+        if all(h in state.current_hashes for h in hashes.values()):
             for outcome in outcomes:
                 outcome.finish(DUPLICATE, "identical to a file already loaded and still current; skipped")
             return
         if not _all_files_usable(con, files, local, spec, outcomes):
             return
         for f, outcome in zip(files, outcomes, strict=True):
-            yield from _file_batches(con, ledger, outcome, local[f.uri], spec, loaded_at)
-            outcome.finish()
+            yield from _file_batches(con, ledger, outcome, local[f.uri], spec, delivery, state)
+            outcome.finish(SUPERSEDED if outcome.rows_read and not outcome.rows_loaded and outcome.error else None)
 
 
 def _all_files_usable(
@@ -100,13 +117,20 @@ def _file_batches(
     outcome: FileOutcome,
     path: Path,
     spec: DeliverySpec,
-    loaded_at: str,
+    delivery: Delivery,
+    state: LoadState,
 ) -> Iterator[pa.RecordBatch]:
     reset_csv_rejects(con)
     drop_src(con)
     select = spec.reader(con, path)
     _record_unparsable_lines(con, ledger, outcome)
-    lineage = lineage_sql(outcome.file, outcome.delivery_id, loaded_at, _content_hash=outcome.content_hash or "")
+    lineage = lineage_sql(
+        outcome.file,
+        outcome.delivery_id,
+        state.loaded_at,
+        _content_hash=outcome.content_hash or "",
+        _delivered_at=delivery.delivered_at or "",
+    )
     constants = "".join(f", {literal(value)} as {quote(name)}" for name, value in spec.lineage.items())
     con.execute(
         f"create or replace temp table shaped as select *, {spec.partition_sql} as _billing_partition "
@@ -119,10 +143,31 @@ def _file_batches(
     ).fetchall():
         ledger.reject(outcome, line_number, reason, raw_text)
     outcome.rows_read = con.sql("select count(*) from shaped").fetchall()[0][0] + len(unparsable_csv_lines(con))
+    _drop_periods_already_newer(con, outcome, delivery, state)
     good = f"select * from shaped where {invalid} is null"
     for batch in record_batches(con, good, outcome.file):
         outcome.rows_loaded += batch.num_rows
         yield batch
+
+
+def _drop_periods_already_newer(
+    con: duckdb.DuckDBPyConnection, outcome: FileOutcome, delivery: Delivery, state: LoadState
+) -> None:
+    """Leave out the billing periods for which the warehouse already holds a newer delivery.
+
+    Loading an old export run after a newer one must not bring the old numbers back.
+    """
+    if not delivery.delivered_at:
+        return
+    partitions = [p for (p,) in con.sql("select distinct _billing_partition from shaped").fetchall()]
+    stale = [p for p in partitions if state.delivered_at_by_partition.get(p, "") > delivery.delivered_at]
+    if not stale:
+        return
+    con.execute("delete from shaped where list_contains(?, _billing_partition)", [stale])
+    outcome.error = (
+        f"not loaded for {', '.join(sorted(stale))}: the warehouse holds a newer delivery "
+        f"({max(state.delivered_at_by_partition[p] for p in stale)} > {delivery.delivered_at})"
+    )
 
 
 def _invalid_number_sql(columns: tuple[str, ...]) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingestion.delivery import LoadState
 from ingestion.errors import LoadError
 from ingestion.ledger import SUPERSEDED, FileOutcome, Ledger
 
@@ -77,8 +78,8 @@ def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str
     report = LoadReport(source, location, files=ledger.files)
     pipeline = make_pipeline(source, warehouse)
     step(f"discovering {source} deliveries in {location}")
-    current = _current_hashes(pipeline, source)
-    dlt_source = _build_source(source, location, loaded_at, report, ledger, current, warehouse)
+    state = _load_state(pipeline, source, loaded_at)
+    dlt_source = _build_source(source, location, report, ledger, state, warehouse)
     step(f"loading {len(report.deliveries)} delivery(ies) into {DATASETS[source]}")
     try:
         pipeline.run(dlt_source, loader_file_format="parquet")
@@ -95,19 +96,29 @@ def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str
     return report
 
 
-def _current_hashes(pipeline: dlt.Pipeline, source: str) -> set[str]:
-    """Content hashes of the files whose rows are in the raw table now: loading one again changes nothing."""
+def _load_state(pipeline: dlt.Pipeline, source: str, loaded_at: str) -> LoadState:
+    """What the raw table holds now: the files whose rows are current, and each period's delivery time."""
     table = f"{DATASETS[source]}.{RAW_TABLES[source]}"
+    hashes = _query(pipeline, f"select distinct _content_hash from {table}")
+    delivered = _query(pipeline, f"select _billing_partition, max(_delivered_at) from {table} group by 1")
+    return LoadState(
+        loaded_at=loaded_at,
+        current_hashes=frozenset(h for (h,) in hashes if h),
+        delivered_at_by_partition={p: d for p, d in delivered if p and d},
+    )
+
+
+def _query(pipeline: dlt.Pipeline, sql: str) -> list[tuple]:
+    """Rows of `sql` on the destination; none when the table or column does not exist yet."""
     try:
         with pipeline.sql_client() as client:
-            rows = client.execute_sql(f"select distinct _content_hash from {table}")
+            return list(client.execute_sql(sql) or [])
     except Exception:
-        return set()
-    return {row[0] for row in rows or [] if row[0]}
+        return []
 
 
 def _build_source(
-    source: str, location: str, loaded_at: str, report: LoadReport, ledger: Ledger, current: set[str], warehouse: Path
+    source: str, location: str, report: LoadReport, ledger: Ledger, state: LoadState, warehouse: Path
 ) -> dlt.sources.DltSource:
     if source == "events":
         from ingestion.events import business_events_source
@@ -116,13 +127,13 @@ def _build_source(
         files = discover_events(location)
         report.deliveries = [f.relative_path for f in files]
         # The pseudonymisation key lives beside the warehouse: one warehouse, one stable set of pseudonyms.
-        return business_events_source(files, loaded_at, warehouse.parent / ".secrets", ledger)
+        return business_events_source(files, state.loaded_at, warehouse.parent / ".secrets", ledger)
     deliveries, make_source = _provider(source, location)
     report.deliveries = [d.delivery_id for d in deliveries]
     for delivery in deliveries:
         for f in delivery.superseded:
             ledger.open_file(f.uri, delivery.delivery_id).finish(SUPERSEDED, "an older delivery of the same period")
-    return make_source(deliveries, loaded_at, ledger, current)
+    return make_source(deliveries, ledger, state)
 
 
 def _provider(source: str, location: str) -> tuple[list, Callable]:

@@ -130,3 +130,32 @@ def test_a_copy_of_a_loose_file_is_one_delivery_per_folder(warehouse: Path, tmp_
     run_load("aws-cur", str(folder), warehouse)
     assert query(warehouse, "select distinct _delivery_id from raw_aws_cur.line_items") == first
     assert first[0][0].startswith("sha256:")
+
+
+def azure_run(root: Path, run_id: str, submitted: str, rows: int) -> Path:
+    """An export run folder as Cost Management writes it: data file plus manifest with the run's time."""
+    run = root / "finops-actual" / "20230901-20230930" / run_id
+    run.mkdir(parents=True)
+    lines = (SAMPLES / "azure" / "EA_ActualCost_Small.csv").read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    (run / "part_0_0001.csv").write_text("".join(lines[: rows + 1]))
+    manifest = {
+        "exportConfig": {"exportName": "finops-actual", "type": "ActualCost"},
+        "runInfo": {"runId": run_id, "submittedTime": submitted},
+    }
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    return run
+
+
+def test_an_older_export_run_loaded_later_does_not_replace_a_newer_one(warehouse: Path, tmp_path: Path) -> None:
+    newer = azure_run(tmp_path / "exports" / "newer", "run-2", "2023-10-02T06:00:00Z", rows=11)
+    older = azure_run(tmp_path / "exports" / "older", "run-1", "2023-10-01T06:00:00Z", rows=6)
+    totals = "select count(*), min(_delivery_id) from raw_azure_cost.cost_details"
+    run_load("azure", str(newer), warehouse)
+    assert query(warehouse, totals) == [(11, "run-2")]
+    report = run_load("azure", str(older), warehouse)
+    assert query(warehouse, totals) == [(11, "run-2")]
+    assert report.files[0].status == "superseded"
+    assert "holds a newer delivery (2023-10-02T06:00:00Z > 2023-10-01T06:00:00Z)" in report.files[0].error
+    # Both runs in one load: the newer one is loaded and the older one is logged as superseded.
+    both = run_load("azure", str(tmp_path / "exports"), warehouse)
+    assert [f.status for f in both.files] == ["superseded", "duplicate"]

@@ -14,17 +14,15 @@ import dlt
 import pyarrow as pa
 
 from ingestion.aws_cur.helpers import CurDelivery, spec_for
-from ingestion.delivery import delivery_batches
+from ingestion.delivery import Delivery, LoadState, delivery_batches
 from ingestion.duck import connect
 from ingestion.ledger import Ledger
 
 
 @dlt.source(name="aws_cur")
-def aws_cur_source(
-    deliveries: list[CurDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
-) -> dlt.sources.DltResource:
+def aws_cur_source(deliveries: list[CurDelivery], ledger: Ledger, state: LoadState) -> dlt.sources.DltResource:
     """The CUR line items of the given deliveries; what happened to each file goes to `ledger`."""
-    return line_items(deliveries, loaded_at, ledger, current_hashes)
+    return line_items(deliveries, ledger, state)
 
 
 @dlt.resource(
@@ -32,11 +30,9 @@ def aws_cur_source(
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
     merge_key="_billing_partition",
 )
-def line_items(
-    deliveries: list[CurDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
-) -> Iterator[pa.RecordBatch]:
+def line_items(deliveries: list[CurDelivery], ledger: Ledger, state: LoadState) -> Iterator[pa.RecordBatch]:
     con = connect()
-    for delivery in deliveries:
-        delivery_id = None if delivery.delivery_id.startswith("folder:") else delivery.delivery_id
-        spec = spec_for(delivery.layout)
-        yield from delivery_batches(con, ledger, delivery.files, delivery_id, spec, loaded_at, current_hashes)
+    for cur in deliveries:
+        # AWS says which assembly is current through the manifest, with no delivery time: the last loaded wins.
+        delivery_id = None if cur.delivery_id.startswith("folder:") else cur.delivery_id
+        yield from delivery_batches(con, ledger, Delivery(cur.files, delivery_id), spec_for(cur.layout), state)

@@ -14,17 +14,15 @@ import dlt
 import pyarrow as pa
 
 from ingestion.azure_cost.helpers import AzureDelivery, spec_for
-from ingestion.delivery import delivery_batches
+from ingestion.delivery import Delivery, LoadState, delivery_batches
 from ingestion.duck import connect
 from ingestion.ledger import Ledger
 
 
 @dlt.source(name="azure_cost")
-def azure_cost_source(
-    deliveries: list[AzureDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
-) -> dlt.sources.DltResource:
+def azure_cost_source(deliveries: list[AzureDelivery], ledger: Ledger, state: LoadState) -> dlt.sources.DltResource:
     """The cost-details rows of the given export runs; what happened to each file goes to `ledger`."""
-    return cost_details(deliveries, loaded_at, ledger, current_hashes)
+    return cost_details(deliveries, ledger, state)
 
 
 @dlt.resource(
@@ -32,11 +30,8 @@ def azure_cost_source(
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
     merge_key="_billing_partition",
 )
-def cost_details(
-    deliveries: list[AzureDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
-) -> Iterator[pa.RecordBatch]:
+def cost_details(deliveries: list[AzureDelivery], ledger: Ledger, state: LoadState) -> Iterator[pa.RecordBatch]:
     con = connect()
-    for delivery in deliveries:
-        spec = spec_for(delivery.dataset)
-        delivery_id = delivery.delivery_id or None
-        yield from delivery_batches(con, ledger, delivery.files, delivery_id, spec, loaded_at, current_hashes)
+    for run in deliveries:
+        delivery = Delivery(run.files, run.delivery_id or None, run.submitted or None)
+        yield from delivery_batches(con, ledger, delivery, spec_for(run.dataset), state)

@@ -45,6 +45,7 @@ class AzureDelivery:
     delivery_id: str
     files: list[ExportFile]
     superseded: list[ExportFile] = field(default_factory=list)
+    submitted: str = ""  # the run's submittedTime: orders runs of the same export and period
 
 
 @dataclass
@@ -76,7 +77,8 @@ def discover(location: str, dataset: str | None = None) -> list[AzureDelivery]:
             superseded[key].extend(newest[key].files)
         newest[key] = run
     deliveries = [
-        AzureDelivery(dataset or run.dataset, run.run_id, run.files, superseded[key]) for key, run in newest.items()
+        AzureDelivery(dataset or run.dataset, run.run_id, run.files, superseded[key], run.submitted)
+        for key, run in newest.items()
     ]
     claimed = {f.relative_path for run in runs for f in run.files}
     for f in data_files:
@@ -99,7 +101,9 @@ def _runs_from_manifests(manifests: list[ExportFile], data_files: list[ExportFil
             if kind is None:
                 raise LoadError(f"{manifest.uri}: unknown export type {config.get('type')!r}")
             run_dir = manifest.parent
-            period_dir = str(PurePosixPath(run_dir).parent)
+            # Runs of one export for one period sit in <export>/<YYYYMMDD-YYYYMMDD>/<run id>/; wherever that
+            # folder is found, the export name and the period's folder name identify the period.
+            period_dir = PurePosixPath(run_dir).parent.name
             run_files = sorted(by_parent.get(run_dir, []), key=lambda f: f.name)
             if run_files:
                 runs.append(

@@ -13,18 +13,16 @@ from collections.abc import Iterator
 import dlt
 import pyarrow as pa
 
-from ingestion.delivery import delivery_batches
+from ingestion.delivery import Delivery, LoadState, delivery_batches
 from ingestion.duck import connect
-from ingestion.gcp_billing.helpers import GcpDelivery, delivery_spec
+from ingestion.gcp_billing.helpers import GcpDelivery, delivery_spec, export_time
 from ingestion.ledger import Ledger
 
 
 @dlt.source(name="gcp_billing")
-def gcp_billing_source(
-    deliveries: list[GcpDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
-) -> dlt.sources.DltResource:
+def gcp_billing_source(deliveries: list[GcpDelivery], ledger: Ledger, state: LoadState) -> dlt.sources.DltResource:
     """The billing-export rows of the given extracts; what happened to each file goes to `ledger`."""
-    return billing_export(deliveries, loaded_at, ledger, current_hashes)
+    return billing_export(deliveries, ledger, state)
 
 
 @dlt.resource(
@@ -32,10 +30,9 @@ def gcp_billing_source(
     write_disposition={"disposition": "merge", "strategy": "delete-insert"},
     merge_key="_billing_partition",
 )
-def billing_export(
-    deliveries: list[GcpDelivery], loaded_at: str, ledger: Ledger, current_hashes: set[str]
-) -> Iterator[pa.RecordBatch]:
+def billing_export(deliveries: list[GcpDelivery], ledger: Ledger, state: LoadState) -> Iterator[pa.RecordBatch]:
     con = connect()
     spec = delivery_spec()
-    for delivery in deliveries:
-        yield from delivery_batches(con, ledger, delivery.files, delivery.delivery_id, spec, loaded_at, current_hashes)
+    for extract in deliveries:
+        delivery = Delivery(extract.files, extract.delivery_id, export_time(extract.delivery_id))
+        yield from delivery_batches(con, ledger, delivery, spec, state)

@@ -34,6 +34,18 @@ class GcpDelivery:
     superseded: list[ExportFile] = field(default_factory=list)
 
 
+_EXPORT_TIME = re.compile(r"^\d{8}(T\d{6}Z?)?$")
+
+
+def export_time(delivery_id: str) -> str | None:
+    """The export time an extract is named by (`20261101T070348Z`), which orders extracts of one month.
+
+    None for any other name: then nothing says which extract is newer, and the last one loaded wins.
+    """
+    name = delivery_id.rsplit("/", 1)[-1]
+    return name if _EXPORT_TIME.match(name) else None
+
+
 def extract_name(f: ExportFile) -> str:
     stem = f.name.split(".")[0]
     return _SHARD_SUFFIX.sub("", stem)
