@@ -174,6 +174,21 @@ def unparsable_csv_lines(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str,
     return sorted([*parsed, *con.sql("select * from lines_cut_short").fetchall()])
 
 
+_NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "VARCHAR")
+
+
+def check_amount_types(con: duckdb.DuckDBPyConnection, path: Path, numeric_columns: tuple[str, ...]) -> None:
+    """Fail a typed file (Parquet) whose amount column changed to a type that cannot hold an amount.
+
+    Text is accepted (each value is still checked row by row); a date or a boolean where a cost should
+    be means the export changed shape, and loading it would lose the amounts.
+    """
+    described = con.sql(f"select * from read_parquet({literal(str(path))}) limit 0")
+    for name, kind in zip(described.columns, [str(t) for t in described.types], strict=True):
+        if snake_case(name).replace("_a_r_n", "_arn") in numeric_columns and not kind.startswith(_NUMBER_TYPES):
+            raise LoadError(f"{path}: column {name!r} changed type to {kind}; an amount must be a number")
+
+
 def snake_case_names(path: Path, columns: dict[str, str]) -> dict[str, str]:
     """{snake_case name: source column} for {name as written: source column}.
 

@@ -8,12 +8,15 @@ DuckDB then reads every source the same way, and nothing provider-specific is ne
 from __future__ import annotations
 
 import fnmatch
+import glob
 import hashlib
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ingestion.errors import LoadError
 
@@ -26,6 +29,8 @@ class ExportFile:
 
     root: str
     relative_path: str
+    # For a file listed in a bucket: dlt's file item, which opens it with the credentials used to list it.
+    remote_item: Any = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def uri(self) -> str:
@@ -67,17 +72,42 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
 
 
 def _list_remote(location: str, patterns: tuple[str, ...]) -> list[ExportFile]:
+    """Every file under a bucket prefix, or the one file the location names."""
+    root = location.rstrip("/")
+    found = [
+        ExportFile(root, item["relative_path"], item)
+        for item in _remote_items(location, root, "**")
+        if _matches(PurePosixPath(item["relative_path"]).name, patterns)
+    ]
+    if not found:
+        # Not a prefix with files under it: maybe the location is one file.
+        parent, _, name = root.rpartition("/")
+        if name and "://" in parent and _matches(name, patterns):
+            found = [
+                ExportFile(parent, item["relative_path"], item)
+                for item in _remote_items(location, parent, glob.escape(name))
+                if item["relative_path"] == name
+            ]
+    return sorted(found, key=lambda f: f.relative_path)
+
+
+def _remote_items(location: str, bucket_url: str, file_glob: str) -> Iterator[Any]:
+    """dlt's file items for `file_glob` under `bucket_url`; errors name the location, in one line."""
     from dlt.sources.filesystem import filesystem
 
-    root = location.rstrip("/")
-    items = filesystem(bucket_url=root, file_glob="**")
-    found = []
-    for batch in items:
-        for item in batch:
-            relative = item["relative_path"]
-            if _matches(PurePosixPath(relative).name, patterns):
-                found.append(ExportFile(root, relative))
-    return sorted(found, key=lambda f: f.relative_path)
+    try:
+        # Iterating a dlt resource yields its items one by one (dlt flattens the pages of files).
+        items = list(filesystem(bucket_url=bucket_url, file_glob=file_glob))
+    except Exception as exc:
+        raise LoadError(f"{location}: cannot list the bucket: {_root_cause(exc)}") from exc
+    return iter(items)
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 @contextmanager
@@ -89,22 +119,33 @@ def local_copies(files: list[ExportFile]) -> Iterator[dict[str, Path]]:
         yield local
         return
     with tempfile.TemporaryDirectory(prefix="finops-") as tmp:
-        for f in remote:
-            target = Path(tmp) / f.relative_path
+        for index, f in enumerate(remote):
+            # One folder per file: two roots may hold the same relative path.
+            target = Path(tmp) / str(index) / f.relative_path
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(_read_remote(f))
+            _download(f, target)
             local[f.uri] = target
         yield local
 
 
-def _read_remote(f: ExportFile) -> bytes:
-    """Read one remote file through dlt's filesystem source, so credentials resolve as for listing."""
-    from dlt.sources.filesystem import filesystem
-
-    for batch in filesystem(bucket_url=f.root, file_glob=f.relative_path):
-        for item in batch:
-            return item.read_bytes()
-    raise LoadError(f"{f.uri}: listed but could not be read")
+def _download(f: ExportFile, target: Path) -> None:
+    """Copy one remote file through dlt's filesystem source, so credentials resolve as for listing."""
+    item = f.remote_item
+    if item is None:
+        items = [
+            i
+            for i in _remote_items(f.uri, f.root, glob.escape(f.relative_path))
+            if i["relative_path"] == f.relative_path
+        ]
+        if not items:
+            raise LoadError(f"{f.uri}: listed but could not be read")
+        item = items[0]
+    try:
+        # Bytes as stored: a .csv.gz stays compressed, whatever the object's Content-Encoding says.
+        with item.open(mode="rb", compression="disable") as source, open(target, "wb") as sink:
+            shutil.copyfileobj(source, sink, 1 << 20)
+    except Exception as exc:
+        raise LoadError(f"{f.uri}: cannot download: {_root_cause(exc)}") from exc
 
 
 def read_text(file: ExportFile, local_paths: dict[str, Path]) -> str:

@@ -10,6 +10,7 @@ import zlib
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 from conftest import SAMPLES, query
 
 from ingestion.pipeline import run_load
@@ -130,3 +131,38 @@ def test_an_exact_duplicate_file_is_recognised_and_skipped(warehouse: Path, tmp_
         ("duplicate", 1),
         ("loaded", 1),
     ]
+
+
+def test_a_changed_amount_type_is_a_clear_error_naming_the_column(warehouse: Path, tmp_path: Path) -> None:
+    target = tmp_path / "cur2" / "data" / "BILLING_PERIOD=2026-08" / "export-00001.snappy.parquet"
+    target.parent.mkdir(parents=True)
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select '111111111111' as bill_payer_account_id, "
+            "timestamp '2026-08-01' as bill_billing_period_start_date, 'Usage' as line_item_line_item_type, "
+            "timestamp '2026-08-01' as line_item_usage_start_date, "
+            "timestamp '2026-08-01' as line_item_unblended_cost) "
+            f"to '{target}' (format parquet)"
+        )
+    report = run_load("aws-cur", str(tmp_path / "cur2"), warehouse)
+    (outcome,) = report.files
+    assert outcome.status == "failed"
+    assert "column 'line_item_unblended_cost' changed type to TIMESTAMP" in outcome.error
+
+
+def test_a_new_column_loads_and_a_missing_optional_one_is_null(warehouse: Path, tmp_path: Path) -> None:
+    header, rows = sample_rows()
+    write_csv(
+        tmp_path / "cur" / "report.csv",
+        [*header, "lineItem/BrandNewColumn", "resourceTags/user:new-key"],
+        [[*row, "x", "tagged"] for row in rows],
+    )
+    run_load("aws-cur", str(tmp_path / "cur"), warehouse)
+    assert query(
+        warehouse,
+        "select count(line_item_brand_new_column), count(*) filter (resource_tags like '%new-key%') "
+        "from raw_aws_cur.line_items",
+    ) == [(1281, 1281)]
+    # The sample has no resource ids: the column is simply absent, and staging reads it as null.
+    columns = [name for (name,) in query(warehouse, "select column_name from information_schema.columns")]
+    assert "line_item_resource_id" not in columns

@@ -11,6 +11,7 @@ import duckdb
 
 from ingestion.delivery import DeliverySpec
 from ingestion.duck import (
+    check_amount_types,
     csv_header,
     first_line,
     json_object_of_columns,
@@ -150,6 +151,7 @@ def _check_cur2(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     except duckdb.Error as exc:
         raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
     _require(path, columns, CUR2_REQUIRED)
+    check_amount_types(con, path, NUMERIC_COLUMNS)
 
 
 def _legacy_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:

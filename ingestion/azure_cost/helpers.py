@@ -11,6 +11,7 @@ import duckdb
 
 from ingestion.delivery import DeliverySpec
 from ingestion.duck import (
+    check_amount_types,
     csv_header,
     first_line,
     literal,
@@ -142,6 +143,7 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             names = con.sql(f"select * from read_parquet({literal(str(path))}) limit 0").columns
         except duckdb.Error as exc:
             raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
+        check_amount_types(con, path, NUMERIC_COLUMNS)
     else:
         names = csv_header(path)
     _require(path, list(snake_case_names(path, dict.fromkeys(names, ""))))
