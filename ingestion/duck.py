@@ -124,22 +124,61 @@ def _read_truncated_gzip(con: duckdb.DuckDBPyConnection, path: Path, name_list: 
             raise LoadError(f"{path}: cannot read as CSV: {first_line(exc)}") from exc
     line = complete.count(b"\n") + 2
     con.execute(
-        "insert into lines_cut_short values (?, 'TRUNCATED GZIP', ?, ?)",
+        "insert into unreadable_lines values (?, 'TRUNCATED GZIP', ?, ?)",
         [line, partial.decode("utf-8", "replace"), f"the compressed file ends inside line {line}"],
     )
 
 
-def _number_lines(con: duckdb.DuckDBPyConnection, rejected_lines: list[int]) -> None:
+def _number_lines(con: duckdb.DuckDBPyConnection, rejected_lines: list[int], first_data_line: int = 2) -> None:
+    """Give each row of `src` its line in the file, counting the rejected lines before it."""
     con.execute("alter table src add column _line_number bigint")
+    offset = first_data_line - 1
     if not rejected_lines:
-        con.execute("update src set _line_number = _row_index + 1")
+        con.execute(f"update src set _line_number = _row_index + {offset}")
         return
-    # The i-th good row sits on line i + 1 (the header) + the number of rejected lines before it.
+    # The i-th good row sits on line i + offset + the number of rejected lines before it.
     values = ", ".join(f"({line}, {rank})" for rank, line in enumerate(rejected_lines, start=1))
     con.execute(
-        f"update src set _line_number = _row_index + 1 + coalesce(("
-        f"select max(rank) from (values {values}) as r(line, rank) where r.line - r.rank <= src._row_index), 0)"
+        f"update src set _line_number = _row_index + {offset} + coalesce(("
+        f"select max(rank) from (values {values}) as r(line, rank) "
+        f"where r.line - r.rank - {offset} < src._row_index), 0)"
     )
+
+
+def read_json_lines_into_src(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Read newline-delimited JSON into temp table `src`, with each record's line number.
+
+    A line that is not valid JSON is set aside in `unreadable_lines` (line, text) instead of failing the
+    file; the valid ones load. Blank lines are not records.
+    """
+    reset_csv_rejects(con)
+    lines = (
+        f"read_csv({literal(str(path))}, columns = {{'text': 'VARCHAR'}}, header = false, "
+        f"delim = chr(30), quote = '', escape = '', auto_detect = false)"
+    )
+    con.execute(f"create or replace temp table json_lines as select row_number() over () as line, text from {lines}")
+    con.execute(
+        "insert into unreadable_lines select line, 'INVALID JSON', text, 'the line is not a JSON record' "
+        "from json_lines where trim(text) <> '' and not json_valid(text)"
+    )
+    with tempfile.TemporaryDirectory(prefix="finops-json-") as tmp:
+        valid = Path(tmp) / "records.jsonl"
+        con.execute(
+            f"copy (select text from json_lines where trim(text) <> '' and json_valid(text) order by line) "
+            f"to {literal(str(valid))} (format csv, header false, quote '', escape '', delim chr(30))"
+        )
+        # Every record decides the schema (sample_size = -1): a field first seen late must not be dropped.
+        con.execute(
+            f"create or replace temp table src as select *, row_number() over () as _row_index "
+            f"from read_json({literal(str(valid))}, format = 'newline_delimited', sample_size = -1)"
+        )
+    skipped = [
+        line
+        for (line,) in con.sql(
+            "select line from json_lines where trim(text) = '' or not json_valid(text) order by line"
+        ).fetchall()
+    ]
+    _number_lines(con, skipped, first_data_line=1)
 
 
 def drop_src(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,7 +195,7 @@ def reset_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table if exists csv_rejects")
     con.execute("drop table if exists csv_scans")
     con.execute(
-        "create or replace temp table lines_cut_short "
+        "create or replace temp table unreadable_lines "
         "(line bigint, error_type varchar, csv_line varchar, error_message varchar)"
     )
 
@@ -171,7 +210,7 @@ def unparsable_csv_lines(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str,
         ).fetchall()
     except duckdb.CatalogException:
         parsed = []
-    return sorted([*parsed, *con.sql("select * from lines_cut_short").fetchall()])
+    return sorted([*parsed, *con.sql("select * from unreadable_lines").fetchall()])
 
 
 _NUMBER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "VARCHAR")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import shutil
 import zlib
 from decimal import Decimal
@@ -166,3 +167,34 @@ def test_a_new_column_loads_and_a_missing_optional_one_is_null(warehouse: Path, 
     # The sample has no resource ids: the column is simply absent, and staging reads it as null.
     columns = [name for (name,) in query(warehouse, "select column_name from information_schema.columns")]
     assert "line_item_resource_id" not in columns
+
+
+def test_a_broken_json_line_is_rejected_and_the_other_records_load(warehouse: Path, tmp_path: Path) -> None:
+    records = [
+        {
+            "billing_account_id": "01AB23-45CD67-89EF01",
+            "service": {"id": "6F81-5844-456A", "description": "Compute Engine"},
+            "usage_start_time": f"2026-08-0{day} 00:00:00 UTC",
+            "invoice": {"month": "202608"},
+            "cost_type": "regular",
+            "currency": "USD",
+            "cost": cost,
+            "credits": [],
+        }
+        for day, cost in ((1, 1.25), (2, 2.5), (3, 4.75), (4, 8.0))
+    ]
+    lines = [json.dumps(record) for record in records]
+    lines[1] = lines[1][:40]  # cut mid-record, as a failed upload leaves it
+    target = tmp_path / "gcp" / "invoice_month=202608" / "20260902T000000Z-000000000000.json"
+    target.parent.mkdir(parents=True)
+    target.write_text("\n".join(lines) + "\n")
+    report = run_load("gcp", str(tmp_path / "gcp"), warehouse)
+
+    assert query(
+        warehouse,
+        "select _line_number, cast(cost as decimal(38, 12)) from raw_gcp_billing.billing_export order by 1",
+    ) == [(1, Decimal("1.25")), (3, Decimal("4.75")), (4, Decimal("8"))]
+    assert [(f.status, f.rows_read, f.rows_loaded, f.rows_rejected) for f in report.files] == [("partial", 4, 3, 1)]
+    assert [(line, reason) for line, reason, _ in rejects(warehouse)] == [
+        (2, "invalid json: the line is not a JSON record")
+    ]

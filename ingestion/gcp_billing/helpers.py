@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from ingestion.delivery import DeliverySpec
-from ingestion.duck import first_line, flattened_text_columns, literal
+from ingestion.duck import first_line, flattened_text_columns, literal, read_json_lines_into_src
 from ingestion.errors import LoadError
 from ingestion.files import ExportFile, list_files
 
@@ -93,13 +93,15 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 def _read(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """One level of records flattened, lists kept as JSON, values as text."""
     try:
-        # A table, not a view: the JSON reader infers the schema from every record, once.
-        con.execute(f"create or replace temp table src as {_reader_sql(path)}")
+        if path.name.lower().endswith(".parquet"):
+            con.execute(f"create or replace temp table src as {_reader_sql(path)}")
+        else:
+            read_json_lines_into_src(con, path)
     except duckdb.Error as exc:
         raise LoadError(f"{path}: cannot read as a billing export: {first_line(exc)}") from exc
-    columns = flattened_text_columns(con, "src")
+    columns = [c for c in flattened_text_columns(con, "src") if not c.endswith(('"_line_number"', '"_row_index"'))]
     _require(path, columns)
-    return ", ".join([*(c for c in columns if not c.endswith('"_line_number"')), "_line_number"])
+    return ", ".join([*columns, "_line_number"])
 
 
 def _reader_sql(path: Path, sample_all: bool = True) -> str:
@@ -108,8 +110,9 @@ def _reader_sql(path: Path, sample_all: bool = True) -> str:
     else:
         # Every record decides the schema (sample_size = -1): a field that first appears late in the file,
         # such as adjustment_info, must not be dropped. The quick check before loading samples only.
-        sample = -1 if sample_all else 2048
-        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = {sample})"
+        # The quick check skips bad lines: the full read rejects them one by one.
+        options = "sample_size = -1" if sample_all else "sample_size = 2048, ignore_errors = true"
+        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', {options})"
     return f"select *, row_number() over () as _line_number from {reader}"
 
 
