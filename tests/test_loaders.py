@@ -159,3 +159,16 @@ def test_an_older_export_run_loaded_later_does_not_replace_a_newer_one(warehouse
     # Both runs in one load: the newer one is loaded and the older one is logged as superseded.
     both = run_load("azure", str(tmp_path / "exports"), warehouse)
     assert [f.status for f in both.files] == ["superseded", "duplicate"]
+
+
+def test_aws_focus_export_is_recognised_by_its_columns(warehouse: Path) -> None:
+    sample = SAMPLES / "focus" / "focus_sample_1.0.csv"
+    report = run_load("aws-cur", str(sample.parent), warehouse)
+    with open(sample, newline="") as handle:
+        expected = sum((Decimal(row["BilledCost"]) for row in csv.DictReader(handle)), Decimal(0))
+    assert report.rows_loaded == {"focus_line_items": 1000}
+    assert query(
+        warehouse,
+        "select count(*), sum(cast(billed_cost as decimal(38, 12))), count(*) filter (availability_zone = 'NULL') "
+        "from raw_aws_cur.focus_line_items",
+    ) == [(1000, expected, 0)]

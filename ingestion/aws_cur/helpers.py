@@ -34,6 +34,10 @@ LEGACY_REQUIRED = (
     "lineItem/UnblendedCost",
 )
 CUR2_REQUIRED = tuple(snake_case(c) for c in LEGACY_REQUIRED)
+# Columns that make a file AWS's FOCUS 1.0 data export rather than a CUR.
+FOCUS_MARKERS = {"BilledCost", "EffectiveCost", "ChargePeriodStart", "BillingAccountId", "BillingPeriodStart"}
+FOCUS_REQUIRED = ("billed_cost", "billing_account_id", "billing_period_start", "charge_period_start", "charge_category")
+FOCUS_NUMERIC_COLUMNS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost", "consumed_quantity")
 # Amounts that must be numbers; a row where one is not is rejected, not loaded as null.
 NUMERIC_COLUMNS = (
     "line_item_unblended_cost",
@@ -86,7 +90,28 @@ def discover(location: str) -> list[CurDelivery]:
     for folder, group in sorted(loose.items()):
         layout = "cur2" if group[0].name.endswith(".parquet") else "cur_legacy"
         deliveries.append(CurDelivery(layout, f"folder:{folder}", sorted(group, key=lambda f: f.name)))
-    return deliveries
+    return [_with_detected_layout(d) for d in deliveries]
+
+
+def _with_detected_layout(delivery: CurDelivery) -> CurDelivery:
+    """AWS's FOCUS 1.0 export arrives in the CUR 2.0 folder layout; its columns tell it apart."""
+    with local_copies(delivery.files[:1]) as local:
+        path = local[delivery.files[0].uri]
+        try:
+            names = csv_header(path) if not path.name.endswith(".parquet") else _parquet_columns(path)
+        except LoadError:
+            return delivery  # the delivery's own check reports the unreadable file
+    if set(names) >= FOCUS_MARKERS:
+        delivery.layout = "focus_1_0"
+    return delivery
+
+
+def _parquet_columns(path: Path) -> list[str]:
+    with duckdb.connect() as con:
+        try:
+            return con.sql(f"select * from read_parquet({literal(str(path))}) limit 0").columns
+        except duckdb.Error as exc:
+            raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
 
 
 def _period_dir(f: ExportFile, depth: int = 1) -> str:
@@ -130,7 +155,15 @@ def _delivery_from_manifest(manifest: ExportFile, body: dict, data_files: list[E
 
 
 def spec_for(layout: str) -> DeliverySpec:
-    """How to read and check the files of a legacy CUR or CUR 2.0 delivery."""
+    """How to read and check the files of a legacy CUR, CUR 2.0 or FOCUS 1.0 export delivery."""
+    if layout == "focus_1_0":
+        return DeliverySpec(
+            check=_check_focus,
+            reader=_focus_select,
+            partition_sql="billing_account_id || '|' || left(billing_period_start, 7)",
+            numeric_columns=FOCUS_NUMERIC_COLUMNS,
+            lineage={"_layout": layout},
+        )
     legacy = layout == "cur_legacy"
     return DeliverySpec(
         check=_check_legacy if legacy else _check_cur2,
@@ -139,6 +172,31 @@ def spec_for(layout: str) -> DeliverySpec:
         numeric_columns=NUMERIC_COLUMNS,
         lineage={"_layout": layout},
     )
+
+
+def _check_focus(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    names = _parquet_columns(path) if path.name.endswith(".parquet") else csv_header(path)
+    _require(path, [snake_case(n) for n in names], FOCUS_REQUIRED)
+
+
+def _focus_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """FOCUS columns as snake_case text; the literal NULL some FOCUS files write is a null."""
+    if path.name.endswith(".parquet"):
+        con.execute(
+            f"create or replace temp view src as select *, row_number() over () as _line_number "
+            f"from read_parquet({literal(str(path))})"
+        )
+        described = con.sql("select * from src limit 0")
+        kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
+        columns = {name: name for name in described.columns if name != "_line_number"}
+    else:
+        columns = read_csv_into_src(con, path)
+        kinds = dict.fromkeys(columns.values(), "VARCHAR")
+    renamed = snake_case_names(path, columns)
+    _require(path, list(renamed), FOCUS_REQUIRED)
+    parts = [f"nullif({value_as_text(quote(src), kinds[src])}, 'NULL') as {quote(dst)}" for dst, src in renamed.items()]
+    parts.append("_line_number")
+    return ", ".join(parts)
 
 
 def _check_legacy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
