@@ -13,7 +13,8 @@ export_rows as (
 
 service_categories as (
 
-    select * from {{ ref('service_categories') }} where provider = 'aws'
+    select * from {{ ref('service_categories') }}
+    where provider = 'aws'
 
 ),
 
