@@ -304,7 +304,11 @@ def _field_type(con: duckdb.DuckDBPyConnection, relation: str, col: str, field_n
 
 def value_as_text(expression: str, kind: str) -> str:
     """One value as text: nested values as JSON, timestamps as ISO 8601 UTC, the rest as written."""
-    if kind.startswith(("MAP", "STRUCT", "JSON")) or kind.endswith("]"):
+    if kind == "JSON":
+        # A field whose records disagree on its type (1 in one, "many" in another) reads as JSON: the
+        # scalar's own text, not its JSON quoting, is what the file says.
+        return f"json_extract_string({expression}, '$')"
+    if kind.startswith(("MAP", "STRUCT")) or kind.endswith("]"):
         return f"nullif(nullif(to_json({expression}), '{{}}'), '[]')"
     if kind.startswith("TIMESTAMP"):
         return f"strftime({expression}, '%Y-%m-%dT%H:%M:%SZ')"

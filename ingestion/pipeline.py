@@ -12,6 +12,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.delivery import LoadState
 from ingestion.errors import LoadError
+from ingestion.events.api import is_http
 from ingestion.ledger import SUPERSEDED, FileOutcome, Ledger
 
 DATASETS = {
@@ -120,6 +121,11 @@ def _query(pipeline: dlt.Pipeline, sql: str) -> list[tuple]:
 def _build_source(
     source: str, location: str, report: LoadReport, ledger: Ledger, state: LoadState, warehouse: Path
 ) -> dlt.sources.DltSource:
+    if source == "events" and is_http(location):
+        from ingestion.events import business_events_api_source
+
+        report.deliveries = [location]
+        return business_events_api_source(location, state.loaded_at, warehouse.parent / ".secrets", ledger)
     if source == "events":
         from ingestion.events import business_events_source
         from ingestion.events.helpers import discover as discover_events

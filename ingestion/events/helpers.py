@@ -21,6 +21,8 @@ REQUIRED = ("event_id", "event_type", "occurred_at")
 # still works, but no clear value ever reaches a warehouse table.
 PERSONAL_FIELDS = ("user_id", "user_email", "email", "customer_id", "ip_address")
 KEY_ENV = "FINOPS_PSEUDONYMISATION_KEY"
+BUILT_IN_EVENT_TYPES = ("transaction", "active_user", "api_call")
+EVENT_TYPES_ENV = "FINOPS_EVENT_TYPES"
 
 
 def discover(location: str) -> list[ExportFile]:
@@ -43,10 +45,16 @@ def pseudonymisation_key(secrets_dir: Path) -> str:
     return key_file.read_text().strip()
 
 
+def event_types() -> tuple[str, ...]:
+    """The event types accepted: the built-in ones plus any the user declares in FINOPS_EVENT_TYPES."""
+    declared = [t.strip().lower() for t in os.environ.get(EVENT_TYPES_ENV, "").split(",") if t.strip()]
+    return (*BUILT_IN_EVENT_TYPES, *declared)
+
+
 def event_batches(
     con: duckdb.DuckDBPyConnection, files: list[ExportFile], loaded_at: str, key: str, ledger: Ledger
 ) -> Iterator[pa.RecordBatch]:
-    """All event files read in one query (events arrive as many small files), pseudonymised."""
+    """All event files read in one query (events arrive as many small files), checked and pseudonymised."""
     with local_copies(files) as local:
         per_file = [
             f"select *, row_number() over () as _line_number, {literal(f.uri)} as _source_file "
@@ -55,7 +63,6 @@ def event_batches(
         ]
         # A table, not a view: the readers infer each file's schema once, not on every describe.
         con.execute(f"create or replace temp table src as {' union all by name '.join(per_file)}")
-        _log_files(con, ledger, files, local)
         columns = flattened_text_columns(con, "src")
         names = [part.rsplit(" as ", 1)[-1].strip('"') for part in columns]
         missing = [c for c in REQUIRED if c not in names]
@@ -64,21 +71,57 @@ def event_batches(
         lineage_columns = {"_line_number", "_source_file"}
         pairs = [(part, name) for part, name in zip(columns, names, strict=True) if name not in lineage_columns]
         select = ", ".join(_pseudonymised(part, name) for part, name in pairs)
-        # Each events file is its own delivery; the file name is its id.
-        sql = (
-            f"select {select}, _line_number, _source_file, _source_file as _delivery_id, "
-            f"cast({literal(loaded_at)} as timestamp) as _loaded_at from src"
-        )
         con.execute("set variable pseudonymisation_key = ?", [key])
-        yield from record_batches(con, sql, files[0].uri if len(files) == 1 else f"{len(files)} event files")
+        # Each events file is its own delivery; the file name is its id. Personal fields are hashed here,
+        # before anything (a rejected row's text included) is written anywhere.
+        con.execute(
+            f"create or replace temp table shaped as select *, {_reject_reason_sql(set(names))} as _reject_reason "
+            f"from (select {select}, _line_number, _source_file, _source_file as _delivery_id, "
+            f"cast({literal(loaded_at)} as timestamp) as _loaded_at from src)"
+        )
+        _log_files(con, ledger, files, local)
+        good = "select * exclude (_reject_reason) from shaped where _reject_reason is null"
+        yield from record_batches(con, good, files[0].uri if len(files) == 1 else f"{len(files)} event files")
+
+
+def _reject_reason_sql(present: set[str]) -> str:
+    """Why an event cannot be loaded, or null: no id, a type nobody declared, a time or number that is not one."""
+    types = ", ".join(literal(t) for t in event_types())
+    checks = [
+        "when event_id is null or trim(event_id) = '' then 'event_id is missing'",
+        f"when lower(event_type) not in ({types}) then 'unknown event_type: ' || coalesce(event_type, 'null') "
+        f"|| ' (declare it in {EVENT_TYPES_ENV})'",
+        "when try_cast(occurred_at as timestamptz) is null then 'occurred_at is not a timestamp: ' "
+        "|| coalesce(occurred_at, 'null')",
+    ]
+    if "quantity" in present:
+        checks.append(
+            "when quantity is not null and try_cast(quantity as bigint) is null "
+            "then 'quantity is not a whole number: ' || quantity"
+        )
+    if "revenue" in present:
+        checks.append(
+            "when revenue is not null and try_cast(revenue as decimal(38, 12)) is null "
+            "then 'revenue is not a number: ' || revenue"
+        )
+    return f"(case {' '.join(checks)} end)"
 
 
 def _log_files(con: duckdb.DuckDBPyConnection, ledger: Ledger, files: list[ExportFile], local: dict[str, Path]) -> None:
-    """One load-log row per events file; events are upserted on event_id, so every read row loads."""
-    counts = dict(con.sql("select _source_file, count(*) from src group by 1").fetchall())
+    """One load-log row per events file and one rejected-rows row per event that cannot load."""
+    outcomes = {}
     for f in files:
-        outcome = ledger.open_file(f.uri, f.uri, content_hash([local[f.uri]]))
-        outcome.rows_read = outcome.rows_loaded = counts.get(f.uri, 0)
+        outcomes[f.uri] = ledger.open_file(f.uri, f.uri, content_hash([local[f.uri]]))
+    for file, read, rejected in con.sql(
+        "select _source_file, count(*), count(_reject_reason) from shaped group by 1"
+    ).fetchall():
+        outcomes[file].rows_read, outcomes[file].rows_loaded = read, read - rejected
+    for file, line, reason, raw_text in con.sql(
+        "select _source_file, _line_number, _reject_reason, to_json(shaped) from shaped "
+        "where _reject_reason is not null order by 1, 2"
+    ).fetchall():
+        ledger.reject(outcomes[file], line, reason, raw_text)
+    for outcome in outcomes.values():
         outcome.finish()
 
 
