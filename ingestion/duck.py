@@ -129,6 +129,24 @@ def _read_truncated_gzip(con: duckdb.DuckDBPyConnection, path: Path, name_list: 
     )
 
 
+def read_table_into_src(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """A CSV (plain or gzipped) or Parquet file as `src`, with `_line_number`.
+
+    Returns ({column name as written: column in `src`}, {column in `src`: its type}); CSV columns are all
+    text and addressed by position (see read_csv_into_src).
+    """
+    if not path.name.lower().endswith(".parquet"):
+        columns = read_csv_into_src(con, path)
+        return columns, dict.fromkeys(columns.values(), "VARCHAR")
+    con.execute(
+        f"create or replace temp view src as select *, row_number() over () as _line_number "
+        f"from read_parquet({literal(str(path))})"
+    )
+    described = con.sql("select * from src limit 0")
+    kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
+    return {name: name for name in described.columns if name != "_line_number"}, kinds
+
+
 def _number_lines(con: duckdb.DuckDBPyConnection, rejected_lines: list[int], first_data_line: int = 2) -> None:
     """Give each row of `src` its line in the file, counting the rejected lines before it."""
     con.execute("alter table src add column _line_number bigint")

@@ -18,6 +18,7 @@ from ingestion.duck import (
     literal,
     quote,
     read_csv_into_src,
+    read_table_into_src,
     snake_case,
     snake_case_names,
     value_as_text,
@@ -181,17 +182,7 @@ def _check_focus(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _focus_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     """FOCUS columns as snake_case text; the literal NULL some FOCUS files write is a null."""
-    if path.name.endswith(".parquet"):
-        con.execute(
-            f"create or replace temp view src as select *, row_number() over () as _line_number "
-            f"from read_parquet({literal(str(path))})"
-        )
-        described = con.sql("select * from src limit 0")
-        kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
-        columns = {name: name for name in described.columns if name != "_line_number"}
-    else:
-        columns = read_csv_into_src(con, path)
-        kinds = dict.fromkeys(columns.values(), "VARCHAR")
+    columns, kinds = read_table_into_src(con, path)
     renamed = snake_case_names(path, columns)
     _require(path, list(renamed), FOCUS_REQUIRED)
     parts = [f"nullif({value_as_text(quote(src), kinds[src])}, 'NULL') as {quote(dst)}" for dst, src in renamed.items()]

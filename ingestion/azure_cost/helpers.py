@@ -16,7 +16,7 @@ from ingestion.duck import (
     first_line,
     literal,
     quote,
-    read_csv_into_src,
+    read_table_into_src,
     snake_case_names,
     value_as_text,
 )
@@ -150,17 +150,7 @@ def _check(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
-    if path.name.lower().endswith(".parquet"):
-        con.execute(
-            f"create or replace temp view src as select *, row_number() over () as _line_number "
-            f"from read_parquet({literal(str(path))})"
-        )
-        described = con.sql("select * from src limit 0")
-        kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
-        columns = {name: name for name in described.columns if name != "_line_number"}
-    else:
-        columns = read_csv_into_src(con, path)
-        kinds = dict.fromkeys(columns.values(), "VARCHAR")
+    columns, kinds = read_table_into_src(con, path)
     renamed = snake_case_names(path, columns)
     _require(path, list(renamed))
     parts = [f"{value_as_text(quote(src), kinds[src])} as {quote(dst)}" for dst, src in renamed.items()]
