@@ -17,15 +17,14 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import boto3
 import duckdb
 import pytest
 from conftest import SAMPLES, query
+from moto.server import ThreadedMotoServer
 
 from ingestion.errors import LoadError
 from ingestion.pipeline import run_load
-
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
 
 BUCKET = "northwind-billing"
 ACCESS_KEY, SECRET_KEY = "moto-test-key", "moto-test-secret"
@@ -44,7 +43,7 @@ def free_port() -> int:
 def s3_endpoint() -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         yield f"http://127.0.0.1:{port}"

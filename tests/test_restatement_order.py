@@ -29,12 +29,10 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES, query
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
 
 from ingestion.pipeline import run_load
-
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, Phase, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 BASE_ROWS = 12
 
