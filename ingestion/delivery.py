@@ -8,7 +8,7 @@ select list of raw columns), and which of those columns hold amounts that must b
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -59,11 +59,17 @@ class Delivery:
 
 @dataclass(frozen=True)
 class LoadState:
-    """What the warehouse already holds, read once at the start of a load."""
+    """What the warehouse already holds, read once at the start of a load, and what this load has claimed.
+
+    Deliveries are loaded newest first; `claimed` maps each billing partition to the delivery that loaded
+    it in this run, so a second delivery of the same period in the same load (two exports of one scope,
+    one invoice month extracted into two folders) cannot be counted twice.
+    """
 
     loaded_at: str
     current_hashes: frozenset[str]
     delivered_at_by_partition: dict[str, str]
+    claimed: dict[str, str] = field(default_factory=dict)
 
 
 def delivery_batches(
@@ -153,21 +159,32 @@ def _file_batches(
 def _drop_periods_already_newer(
     con: duckdb.DuckDBPyConnection, outcome: FileOutcome, delivery: Delivery, state: LoadState
 ) -> None:
-    """Leave out the billing periods for which the warehouse already holds a newer delivery.
+    """Leave out the billing periods for which a newer delivery is already in the warehouse or in this load.
 
-    Loading an old export run after a newer one must not bring the old numbers back.
+    Loading an old export run after a newer one must not bring the old numbers back, and two deliveries
+    of one period in one load must not both count.
     """
-    if not delivery.delivered_at:
-        return
     partitions = [p for (p,) in con.sql("select distinct _billing_partition from shaped").fetchall()]
-    stale = [p for p in partitions if state.delivered_at_by_partition.get(p, "") > delivery.delivered_at]
+    newer_stored = [
+        p
+        for p in partitions
+        if delivery.delivered_at and state.delivered_at_by_partition.get(p, "") > delivery.delivered_at
+    ]
+    claimed_elsewhere = [p for p in partitions if state.claimed.get(p, outcome.delivery_id) != outcome.delivery_id]
+    for partition in partitions:
+        if partition not in newer_stored and partition not in claimed_elsewhere:
+            state.claimed[partition] = outcome.delivery_id
+    stale = sorted(set(newer_stored) | set(claimed_elsewhere))
     if not stale:
         return
     con.execute("delete from shaped where list_contains(?, _billing_partition)", [stale])
-    outcome.error = (
-        f"not loaded for {', '.join(sorted(stale))}: the warehouse holds a newer delivery "
-        f"({max(state.delivered_at_by_partition[p] for p in stale)} > {delivery.delivered_at})"
-    )
+    reasons = []
+    if newer_stored:
+        newest = max(state.delivered_at_by_partition[p] for p in newer_stored)
+        reasons.append(f"the warehouse holds a newer delivery ({newest} > {delivery.delivered_at})")
+    if claimed_elsewhere:
+        reasons.append(f"a newer delivery in this load covers it ({state.claimed[claimed_elsewhere[0]]})")
+    outcome.error = f"not loaded for {', '.join(stale)}: {'; '.join(reasons)}"
 
 
 def _invalid_number_sql(columns: tuple[str, ...]) -> str:

@@ -94,7 +94,7 @@ def _read_csv_table(con: duckdb.DuckDBPyConnection, path: Path, name_list: str) 
         f"select *, row_number() over () as _row_index "
         f"from read_csv({literal(str(path))}, all_varchar = true, header = true, names = [{name_list}], "
         f"strict_mode = true, null_padding = false, ignore_errors = true, store_rejects = true, "
-        f"rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')"
+        f"rejects_table = 'csv_rejects', rejects_scan = 'csv_scans', hive_partitioning = false)"
     )
 
 
@@ -140,7 +140,7 @@ def read_table_into_src(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[dic
         return columns, dict.fromkeys(columns.values(), "VARCHAR")
     con.execute(
         f"create or replace temp view src as select *, row_number() over () as _line_number "
-        f"from read_parquet({literal(str(path))})"
+        f"from read_parquet({literal(str(path))}, hive_partitioning = false)"
     )
     described = con.sql("select * from src limit 0")
     kinds = dict(zip(described.columns, [str(t) for t in described.types], strict=True))
@@ -172,7 +172,7 @@ def read_json_lines_into_src(con: duckdb.DuckDBPyConnection, path: Path) -> None
     reset_csv_rejects(con)
     lines = (
         f"read_csv({literal(str(path))}, columns = {{'text': 'VARCHAR'}}, header = false, "
-        f"delim = chr(30), quote = '', escape = '', auto_detect = false)"
+        f"delim = chr(30), quote = '', escape = '', auto_detect = false, hive_partitioning = false)"
     )
     con.execute(f"create or replace temp table json_lines as select row_number() over () as line, text from {lines}")
     con.execute(
@@ -188,7 +188,8 @@ def read_json_lines_into_src(con: duckdb.DuckDBPyConnection, path: Path) -> None
         # Every record decides the schema (sample_size = -1): a field first seen late must not be dropped.
         con.execute(
             f"create or replace temp table src as select *, row_number() over () as _row_index "
-            f"from read_json({literal(str(valid))}, format = 'newline_delimited', sample_size = -1)"
+            f"from read_json({literal(str(valid))}, format = 'newline_delimited', sample_size = -1, "
+            f"hive_partitioning = false)"
         )
     skipped = [
         line
@@ -240,7 +241,7 @@ def check_amount_types(con: duckdb.DuckDBPyConnection, path: Path, numeric_colum
     Text is accepted (each value is still checked row by row); a date or a boolean where a cost should
     be means the export changed shape, and loading it would lose the amounts.
     """
-    described = con.sql(f"select * from read_parquet({literal(str(path))}) limit 0")
+    described = con.sql(f"select * from read_parquet({literal(str(path))}, hive_partitioning = false) limit 0")
     for name, kind in zip(described.columns, [str(t) for t in described.types], strict=True):
         if snake_case(name).replace("_a_r_n", "_arn") in numeric_columns and not kind.startswith(_NUMBER_TYPES):
             raise LoadError(f"{path}: column {name!r} changed type to {kind}; an amount must be a number")
@@ -295,10 +296,13 @@ def flattened_text_columns(con: duckdb.DuckDBPyConnection, relation: str) -> lis
     BigQuery-shaped records (`service.description`, `usage.amount`) become `service_description`,
     `usage_amount`; deeper structs and lists (labels, credits) stay as JSON text for staging to parse.
     Text keeps raw tables tolerant of drift: a type change cannot fail a load, only a cast in staging.
+    Columns whose name starts with `_` are the loader's own and are left to the caller.
     """
     described = con.sql(f"select * from {relation} limit 0")
     parts = []
     for col, kind in zip(described.columns, [str(t) for t in described.types], strict=True):
+        if col.startswith("_"):
+            continue  # our own bookkeeping columns (_line_number, _row_index, _source_file), added by the caller
         if kind.startswith("STRUCT(") and not kind.endswith("[]"):
             for field_name in _struct_fields(con, relation, col):
                 expression = f"{quote(col)}.{quote(field_name)}"

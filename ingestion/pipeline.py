@@ -135,6 +135,8 @@ def _build_source(
         # The pseudonymisation key lives beside the warehouse: one warehouse, one stable set of pseudonyms.
         return business_events_source(files, state.loaded_at, warehouse.parent / ".secrets", ledger)
     deliveries, make_source = _provider(source, location)
+    # Newest first: when two deliveries of one period meet in one load, the newer one is the one kept.
+    deliveries.sort(key=lambda d: d.delivered_at or "", reverse=True)
     report.deliveries = [d.delivery_id for d in deliveries]
     for delivery in deliveries:
         for f in delivery.superseded:

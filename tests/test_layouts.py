@@ -422,33 +422,7 @@ def provider_columns(warehouse: Path, table: str) -> set[str]:
         return {c for c in con.sql(f"select * from {table} limit 0").columns if not c.startswith("_")}
 
 
-GCP_LINEAGE_LEAK = (
-    "ingestion/gcp_billing/helpers.py _read: flattened_text_columns snake-cases the lineage column _line_number "
-    "to line_number, so the filter on '\"_line_number\"' never matches and the raw table gains a line_number "
-    "column the export does not have"
-)
-
-
-@pytest.mark.parametrize(
-    "layout",
-    [
-        pytest.param(
-            "jsonl",
-            marks=pytest.mark.xfail(
-                strict=True, reason=f"{GCP_LINEAGE_LEAK}; likewise _row_index (read_json_lines_into_src) as row_index"
-            ),
-        ),
-        pytest.param(
-            "parquet",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=f"{GCP_LINEAGE_LEAK}; and read_parquet (_reader_sql) auto-detects Hive partitioning, so the "
-                "folder invoice_month=202609 adds a column invoice_month that collides with the flattened "
-                "invoice.month and lands as invoice_month_1",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("layout", ["jsonl", "parquet"])
 def test_gcp_raw_columns_are_the_export_fields(warehouse: Path, tmp_path: Path, gcp_month: Path, layout: str) -> None:
     newest = newest_extract(gcp_month)
     # The demo's folder name (invoice_month=202609) as it is: DuckDB must not add a column for it either.
@@ -561,11 +535,6 @@ def test_aws_cur2_parquet_with_map_columns(warehouse: Path, demo: Path) -> None:
     assert stored == expected_json
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingestion/aws_cur/helpers.py _cur2_select: read_parquet auto-detects Hive partitioning, so AWS's own "
-    "folder data/BILLING_PERIOD=2026-09/ adds a billing_period column that no CUR 2.0 file has",
-)
 def test_cur2_raw_columns_are_the_export_columns(warehouse: Path, demo: Path) -> None:
     root = demo / "aws" / "cur2"
     run_load("aws-cur", str(root), warehouse)

@@ -197,7 +197,7 @@ def write_aws(location: Path, variants: list[Variant]) -> None:
     "delivery loaded wins (delivery.py _drop_periods_already_newer returns at once). Loading the manifest of an "
     "older assembly after a newer one (say a backfill from an old copy of the bucket) replaces the period with "
     "the older rows and amounts. Legacy manifests carry no delivery time (only the objects' LastModified does); "
-    "CUR 2.0 manifests carry deliveryTime, also unused",
+    "CUR 2.0 manifests carry deliveryTime, which the loader now uses",
 )
 @example(NEWER_THEN_OLDER)
 @property_settings()
@@ -352,13 +352,6 @@ def test_gcp_extracts_loaded_in_any_order(plan: Plan) -> None:
 # --- two deliveries of one period in the same load ---------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingestion/azure_cost/helpers.py discover keeps the newest run per (exportName, period folder), so "
-    "two exports of the same scope and dataset (a daily month-to-date export and a monthly closed-month "
-    "export, both ActualCost) are both current; in one load both land under the same _billing_partition "
-    "and the period's rows and total are counted twice",
-)
 def test_two_azure_exports_of_one_period_in_one_load_count_once(tmp_path: Path) -> None:
     earlier, later = Variant(0, 0, tuple(range(BASE_ROWS)), 0), Variant(0, 1, tuple(range(BASE_ROWS)), 7)
     location = tmp_path / "container"
@@ -376,12 +369,6 @@ def test_two_azure_exports_of_one_period_in_one_load_count_once(tmp_path: Path) 
     assert stored == {"actual|8611537|2023-09": (len(values), sum((Decimal(v) for v in values), Decimal(0)))}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingestion/gcp_billing/helpers.py discover picks the newest extract per folder only, so extracts of "
-    "the same invoice month in two folders (a re-extract written to another prefix) are both current; in one "
-    "load both land under the same _billing_partition and the month is counted twice",
-)
 def test_two_gcp_extracts_of_one_month_in_two_folders_count_once(tmp_path: Path) -> None:
     earlier, later = Variant(0, 0, tuple(range(BASE_ROWS)), 0), Variant(0, 1, tuple(range(BASE_ROWS)), 7)
     location = tmp_path / "bucket"

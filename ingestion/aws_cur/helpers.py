@@ -57,6 +57,8 @@ class CurDelivery:
     delivery_id: str
     files: list[ExportFile]
     superseded: list[ExportFile] = field(default_factory=list)
+    # CUR 2.0 manifests say when the execution was delivered; legacy manifests do not (None).
+    delivered_at: str | None = None
 
 
 def discover(location: str) -> list[CurDelivery]:
@@ -110,7 +112,9 @@ def _with_detected_layout(delivery: CurDelivery) -> CurDelivery:
 def _parquet_columns(path: Path) -> list[str]:
     with duckdb.connect() as con:
         try:
-            return con.sql(f"select * from read_parquet({literal(str(path))}) limit 0").columns
+            return con.sql(
+                f"select * from read_parquet({literal(str(path))}, hive_partitioning = false) limit 0"
+            ).columns
         except duckdb.Error as exc:
             raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
 
@@ -138,13 +142,14 @@ def _delivery_from_manifest(manifest: ExportFile, body: dict, data_files: list[E
         # manifest, which is where AWS puts the assembly folders.
         keys = [PurePosixPath(k) for k in body.get("reportKeys", [])]
         wanted = [str(base / body["assemblyId"] / k.name) for k in keys]
-        layout, delivery_id = "cur_legacy", body["assemblyId"]
+        layout, delivery_id, delivered_at = "cur_legacy", body["assemblyId"], None
     elif "executionId" in body:
         # CUR 2.0 (Data Exports): metadata/BILLING_PERIOD=X/<manifest> lists data/BILLING_PERIOD=X/<file>.
         keys = [PurePosixPath(k) for k in body.get("dataFiles", [])]
         data_base = PurePosixPath(str(base).replace("metadata", "data", 1))
         wanted = [str(data_base / k.name) for k in keys]
         layout, delivery_id = "cur2", body["executionId"]
+        delivered_at = body.get("deliveryTime")
     else:
         raise LoadError(f"{manifest.uri}: manifest has neither assemblyId nor executionId")
     missing = [w for w in wanted if w not in by_name]
@@ -152,7 +157,7 @@ def _delivery_from_manifest(manifest: ExportFile, body: dict, data_files: list[E
         raise LoadError(f"{manifest.uri}: manifest names files that are not there: {', '.join(missing[:3])}")
     if not wanted:
         return None
-    return CurDelivery(layout, delivery_id, [by_name[w] for w in wanted])
+    return CurDelivery(layout, delivery_id, [by_name[w] for w in wanted], delivered_at=delivered_at)
 
 
 def spec_for(layout: str) -> DeliverySpec:
@@ -196,7 +201,9 @@ def _check_legacy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 def _check_cur2(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     try:
-        columns = con.sql(f"select * from read_parquet({literal(str(path))}) limit 0").columns
+        columns = con.sql(
+            f"select * from read_parquet({literal(str(path))}, hive_partitioning = false) limit 0"
+        ).columns
     except duckdb.Error as exc:
         raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
     _require(path, columns, CUR2_REQUIRED)
@@ -226,7 +233,7 @@ def _legacy_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
 def _cur2_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     con.execute(
         f"create or replace temp view src as select *, row_number() over () as _line_number "
-        f"from read_parquet({literal(str(path))})"
+        f"from read_parquet({literal(str(path))}, hive_partitioning = false)"
     )
     described = con.sql("select * from src limit 0")
     types = dict(zip(described.columns, [str(t) for t in described.types], strict=True))

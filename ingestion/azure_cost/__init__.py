@@ -3,7 +3,7 @@
 Both agreement layouts land in `raw_azure_cost.cost_details` with snake_case names (EA `Cost` and MCA
 `costInBillingCurrency` stay distinct columns; staging picks whichever is present). Each run replaces every
 row of the billing periods it covers, per dataset (merge key `_billing_partition` =
-dataset | billing account | billing period), so a month-to-date export run never double counts.
+dataset | billing account | billing period | export scope), so a month-to-date export run never double counts.
 """
 
 from __future__ import annotations
@@ -33,5 +33,5 @@ def azure_cost_source(deliveries: list[AzureDelivery], ledger: Ledger, state: Lo
 def cost_details(deliveries: list[AzureDelivery], ledger: Ledger, state: LoadState) -> Iterator[pa.RecordBatch]:
     con = connect()
     for run in deliveries:
-        delivery = Delivery(run.files, run.delivery_id or None, run.submitted or None)
-        yield from delivery_batches(con, ledger, delivery, spec_for(run.dataset), state)
+        delivery = Delivery(run.files, run.delivery_id or None, run.delivered_at)
+        yield from delivery_batches(con, ledger, delivery, spec_for(run.dataset, run.scope), state)

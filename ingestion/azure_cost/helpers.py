@@ -46,17 +46,26 @@ class AzureDelivery:
     delivery_id: str
     files: list[ExportFile]
     superseded: list[ExportFile] = field(default_factory=list)
-    submitted: str = ""  # the run's submittedTime: orders runs of the same export and period
+    delivered_at: str | None = None  # the run's submittedTime: orders runs of the same scope and period
+    scope: str = ""  # the export's scope (billing account, profile or subscription), from its manifest
 
 
 @dataclass
 class _ExportRun:
     export: str
     dataset: str
+    scope: str
     period_dir: str
     submitted: str
     run_id: str
     files: list[ExportFile]
+
+
+def export_scope(resource_id: str) -> str:
+    """The scope an export covers, from its resource id (the part before `/providers/...CostManagement/exports`)."""
+    lowered = resource_id.lower()
+    marker = lowered.find("/providers/microsoft.costmanagement/exports")
+    return lowered[:marker] if marker >= 0 else lowered
 
 
 def discover(location: str, dataset: str | None = None) -> list[AzureDelivery]:
@@ -73,12 +82,14 @@ def discover(location: str, dataset: str | None = None) -> list[AzureDelivery]:
     newest: dict[tuple[str, str], _ExportRun] = {}
     superseded: dict[tuple[str, str], list[ExportFile]] = defaultdict(list)
     for run in sorted(runs, key=lambda r: (r.submitted, r.run_id)):
-        key = (run.export, run.period_dir)
+        # Two exports of one scope and dataset (a daily month-to-date one and a monthly closed-month one)
+        # deliver the same charges: only the newest run of that scope, dataset and period is current.
+        key = (run.dataset, run.scope or run.export, run.period_dir)
         if key in newest:
             superseded[key].extend(newest[key].files)
         newest[key] = run
     deliveries = [
-        AzureDelivery(dataset or run.dataset, run.run_id, run.files, superseded[key], run.submitted)
+        AzureDelivery(dataset or run.dataset, run.run_id, run.files, superseded[key], run.submitted or None, run.scope)
         for key, run in newest.items()
     ]
     claimed = {f.relative_path for run in runs for f in run.files}
@@ -110,6 +121,7 @@ def _runs_from_manifests(manifests: list[ExportFile], data_files: list[ExportFil
                 runs.append(
                     _ExportRun(
                         export=str(config.get("exportName", period_dir)),
+                        scope=export_scope(str(config.get("resourceId", ""))),
                         dataset=kind,
                         period_dir=period_dir,
                         submitted=str(run_info.get("submittedTime", "")),
@@ -126,21 +138,30 @@ _PERIOD_SQL = (
 )
 
 
-def spec_for(dataset: str) -> DeliverySpec:
-    """How to read and check the files of an actual or amortized export run."""
+def spec_for(dataset: str, scope: str = "") -> DeliverySpec:
+    """How to read and check the files of an actual or amortized export run.
+
+    The scope is part of the billing partition, so exports of different subscriptions under one billing
+    account each replace only their own rows.
+    """
     return DeliverySpec(
         check=_check,
         reader=_select,
-        partition_sql=f"_dataset || '|' || billing_account_id || '|' || {_PERIOD_SQL}",
+        partition_sql=(
+            f"_dataset || '|' || billing_account_id || '|' || {_PERIOD_SQL} "
+            "|| case when _export_scope <> '' then '|' || _export_scope else '' end"
+        ),
         numeric_columns=NUMERIC_COLUMNS,
-        lineage={"_dataset": dataset},
+        lineage={"_dataset": dataset, "_export_scope": scope},
     )
 
 
 def _check(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if path.name.lower().endswith(".parquet"):
         try:
-            names = con.sql(f"select * from read_parquet({literal(str(path))}) limit 0").columns
+            names = con.sql(
+                f"select * from read_parquet({literal(str(path))}, hive_partitioning = false) limit 0"
+            ).columns
         except duckdb.Error as exc:
             raise LoadError(f"{path}: cannot read as Parquet: {first_line(exc)}") from exc
         check_amount_types(con, path, NUMERIC_COLUMNS)

@@ -68,8 +68,7 @@ def event_batches(
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise LoadError(f"{files[0].uri}: not a business events file; missing fields: {', '.join(missing)}")
-        lineage_columns = {"_line_number", "_source_file"}
-        pairs = [(part, name) for part, name in zip(columns, names, strict=True) if name not in lineage_columns]
+        pairs = list(zip(columns, names, strict=True))
         select = ", ".join(_pseudonymised(part, name) for part, name in pairs)
         con.execute("set variable pseudonymisation_key = ?", [key])
         # Each events file is its own delivery; the file name is its id. Personal fields are hashed here,
@@ -136,6 +135,8 @@ def _pseudonymised(part: str, name: str) -> str:
 
 
 def _reader(path: Path) -> str:
+    # Folder names such as date=2026-08-01 are how events are filed, not fields of the events.
     if ".csv" in path.name.lower():
-        return f"read_csv({literal(str(path))}, all_varchar = true, header = true, strict_mode = true)"
-    return f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = -1)"
+        options = "all_varchar = true, header = true, strict_mode = true, hive_partitioning = false"
+        return f"read_csv({literal(str(path))}, {options})"
+    return f"read_json({literal(str(path))}, format = 'newline_delimited', sample_size = -1, hive_partitioning = false)"

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ingestion.delivery import Delivery, LoadState, delivery_batches
 from ingestion.duck import connect
-from ingestion.gcp_billing.helpers import GcpDelivery, delivery_spec, export_time
+from ingestion.gcp_billing.helpers import GcpDelivery, delivery_spec
 from ingestion.ledger import Ledger
 
 
@@ -34,5 +34,5 @@ def billing_export(deliveries: list[GcpDelivery], ledger: Ledger, state: LoadSta
     con = connect()
     spec = delivery_spec()
     for extract in deliveries:
-        delivery = Delivery(extract.files, extract.delivery_id, export_time(extract.delivery_id))
+        delivery = Delivery(extract.files, extract.delivery_id, extract.delivered_at)
         yield from delivery_batches(con, ledger, delivery, spec, state)

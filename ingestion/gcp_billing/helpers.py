@@ -33,6 +33,10 @@ class GcpDelivery:
     files: list[ExportFile]
     superseded: list[ExportFile] = field(default_factory=list)
 
+    @property
+    def delivered_at(self) -> str | None:
+        return export_time(self.delivery_id)
+
 
 _EXPORT_TIME = re.compile(r"^\d{8}(T\d{6}Z?)?$")
 
@@ -99,20 +103,20 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> str:
             read_json_lines_into_src(con, path)
     except duckdb.Error as exc:
         raise LoadError(f"{path}: cannot read as a billing export: {first_line(exc)}") from exc
-    columns = [c for c in flattened_text_columns(con, "src") if not c.endswith(('"_line_number"', '"_row_index"'))]
+    columns = flattened_text_columns(con, "src")
     _require(path, columns)
     return ", ".join([*columns, "_line_number"])
 
 
 def _reader_sql(path: Path, sample_all: bool = True) -> str:
     if path.name.lower().endswith(".parquet"):
-        reader = f"read_parquet({literal(str(path))})"
+        reader = f"read_parquet({literal(str(path))}, hive_partitioning = false)"
     else:
         # Every record decides the schema (sample_size = -1): a field that first appears late in the file,
         # such as adjustment_info, must not be dropped. The quick check before loading samples only.
         # The quick check skips bad lines: the full read rejects them one by one.
         options = "sample_size = -1" if sample_all else "sample_size = 2048, ignore_errors = true"
-        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', {options})"
+        reader = f"read_json({literal(str(path))}, format = 'newline_delimited', hive_partitioning = false, {options})"
     return f"select *, row_number() over () as _line_number from {reader}"
 
 
