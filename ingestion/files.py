@@ -10,11 +10,13 @@ from __future__ import annotations
 import fnmatch
 import glob
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -43,6 +45,15 @@ class ExportFile:
     @property
     def parent(self) -> str:
         return str(PurePosixPath(self.relative_path).parent)
+
+    @property
+    def modified_at(self) -> str:
+        """When the file was written (a bucket object's LastModified; a local file's mtime, which
+        `aws s3 sync` and `gsutil rsync` set to it), as ISO 8601 UTC."""
+        if self.remote_item is not None:
+            return self.remote_item["modification_date"].astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        stamp = os.path.getmtime(Path(self.root) / self.relative_path)
+        return datetime.fromtimestamp(stamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def is_remote(location: str) -> bool:

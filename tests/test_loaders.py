@@ -82,12 +82,17 @@ def test_manifest_names_the_current_assembly(warehouse: Path, tmp_path: Path) ->
     assert len(report.superseded_files) == 1
     assert raw_aws_total(warehouse)[0] == 1281
 
-    # AWS re-delivers the period: the manifest now names the other assembly, which replaces every row.
-    manifest["assemblyId"] = "old-assembly"
-    manifest["reportKeys"] = [key.format("old-assembly")]
+    # AWS re-delivers the period: a new assembly, which the manifest now names, replaces every row.
+    (period / "restated-assembly").mkdir()
+    with gzip.open(period / "restated-assembly" / "report-00001.csv.gz", "wt") as handle:
+        handle.writelines(rows[:101])
+    manifest["assemblyId"] = "restated-assembly"
+    manifest["reportKeys"] = [key.format("restated-assembly")]
     (period / "report-Manifest.json").write_text(json.dumps(manifest))
     run_load("aws-cur", str(tmp_path / "cur"), warehouse)
-    assert query(warehouse, "select count(*), min(_delivery_id) from raw_aws_cur.line_items") == [(100, "old-assembly")]
+    assert query(warehouse, "select count(*), min(_delivery_id) from raw_aws_cur.line_items") == [
+        (100, "restated-assembly")
+    ]
 
 
 def test_azure_samples_load_by_dataset(warehouse: Path) -> None:

@@ -52,7 +52,6 @@ def focus_line_items(deliveries: list[CurDelivery], ledger: Ledger, state: LoadS
 def _deliveries(deliveries: list[CurDelivery], ledger: Ledger, state: LoadState) -> Iterator[pa.RecordBatch]:
     con = connect()
     for cur in deliveries:
-        # A legacy manifest names the current assembly but not when it was delivered: there the last load wins.
         delivery_id = None if cur.delivery_id.startswith("folder:") else cur.delivery_id
         delivery = Delivery(cur.files, delivery_id, cur.delivered_at)
         yield from delivery_batches(con, ledger, delivery, spec_for(cur.layout), state)

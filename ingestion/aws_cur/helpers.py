@@ -57,8 +57,13 @@ class CurDelivery:
     delivery_id: str
     files: list[ExportFile]
     superseded: list[ExportFile] = field(default_factory=list)
-    # CUR 2.0 manifests say when the execution was delivered; legacy manifests do not (None).
-    delivered_at: str | None = None
+    # CUR 2.0 manifests say when the execution was delivered. Legacy manifests do not, and then the
+    # delivery's files tell: S3's LastModified, or the mtime a sync from S3 gives the local copy.
+    manifest_delivered_at: str | None = None
+
+    @property
+    def delivered_at(self) -> str:
+        return self.manifest_delivered_at or max(f.modified_at for f in self.files)
 
 
 def discover(location: str) -> list[CurDelivery]:
@@ -157,7 +162,7 @@ def _delivery_from_manifest(manifest: ExportFile, body: dict, data_files: list[E
         raise LoadError(f"{manifest.uri}: manifest names files that are not there: {', '.join(missing[:3])}")
     if not wanted:
         return None
-    return CurDelivery(layout, delivery_id, [by_name[w] for w in wanted], delivered_at=delivered_at)
+    return CurDelivery(layout, delivery_id, [by_name[w] for w in wanted], manifest_delivered_at=delivered_at)
 
 
 def spec_for(layout: str) -> DeliverySpec:
