@@ -28,5 +28,10 @@ test: $(STAMP)
 dashboard: $(STAMP)
 	$(BIN)/finops dashboard
 
+## Benchmark (SCALE=small|medium|large); writes bench/results.json and bench/RESULTS.md.
+SCALE ?= small
+bench: $(STAMP)
+	$(BIN)/finops bench --scale $(SCALE)
+
 clean:
 	rm -rf warehouse demo_data target logs .pytest_cache

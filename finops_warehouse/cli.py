@@ -147,6 +147,26 @@ def export_focus_command(warehouse: Path, out: str) -> None:
 
 
 @main.command()
+@click.option("--scale", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False),
+    default=str(Path("~/.cache/finops-bench").expanduser()),
+    show_default=True,
+    help="Scratch folder for generated data and warehouses (emptied first; keep it outside the repository).",
+)
+@click.option("--no-peer", is_flag=True, help="Skip the focus-converter comparison.")
+def bench(scale: str, workdir: str, no_peer: bool) -> None:
+    """Measure load, build, incremental and dashboard times and peak memory; write bench/RESULTS.md."""
+    from finops_warehouse.bench import run_bench, write_results
+
+    with user_errors(), console.status(f"benchmark at {scale} scale") as status:
+        results = run_bench(scale, Path(workdir), peer=not no_peer, progress=lambda line: status.update(line))
+        json_path, markdown_path = write_results(results)
+    console.print(f"benchmark written to {markdown_path} and {json_path}")
+
+
+@main.command()
 @click.option("--port", type=int, default=8501, show_default=True)
 @click.pass_obj
 def dashboard(warehouse: Path, port: int) -> None:
