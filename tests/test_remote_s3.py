@@ -30,7 +30,8 @@ BUCKET = "northwind-billing"
 ACCESS_KEY, SECRET_KEY = "moto-test-key", "moto-test-secret"
 TABLES = {"aws-cur": "raw_aws_cur.line_items", "azure": "raw_azure_cost.cost_details"}
 # Columns that say where and when a row was loaded from, not what the provider delivered.
-LOAD_COLUMNS = ("_source_file", "_loaded_at", "_dlt_load_id", "_dlt_id")
+# Where and when a copy was made, not what it holds: a bucket object's LastModified is not the local file's mtime.
+LOAD_COLUMNS = ("_source_file", "_loaded_at", "_delivered_at", "_dlt_load_id", "_dlt_id")
 
 
 def free_port() -> int:
