@@ -438,21 +438,22 @@ def run_bench(
     results["dataset"] = _generate(ctx, data, workload.demo_scale, days)
     results["dataset"]["intended_line_items"] = workload.intended_line_items
     results["load"] = _loads(ctx, data, warehouse)
-    results["focus_mart_build"] = _dbt(ctx, warehouse, FOCUS_MART_BUILD, " ".join(["dbt", *FOCUS_MART_BUILD]))
-    results["dbt_build"] = _dbt(ctx, warehouse, ["build"], "dbt build")
-    results["python_models"] = _python_models(ctx, warehouse)
-    results["dashboard"] = _dashboard(ctx, warehouse)
-    results["rescan"] = _rescan(ctx, data, warehouse)
-    main_increment = _incremental(ctx, data, warehouse, workload.demo_scale, days)
-    results["peer"] = _peer(ctx, data, results["load"]["aws-cur"], converter_venv) if peer else _skipped("--no-peer")
-    results["incremental"] = {
-        "history_days": days,
-        "history_line_items": results["dataset"]["line_items"],
-        **main_increment,
-    }
-    results["history_series"] = _history_series(
-        ctx, history_days, history_scale or DEFAULT_HISTORY_SCALE[scale], workload.demo_scale, days, main_increment
-    )
+    # From here on a failing step (a build out of memory at a large scale) is a result to report, not a
+    # reason to lose the figures already measured.
+    focus_args = (ctx, warehouse, FOCUS_MART_BUILD, " ".join(["dbt", *FOCUS_MART_BUILD]))
+    results["focus_mart_build"] = _attempt(ctx, _dbt, *focus_args)
+    results["dbt_build"] = _attempt(ctx, _dbt, ctx, warehouse, ["build"], "dbt build")
+    results["python_models"] = _attempt(ctx, _python_models, ctx, warehouse)
+    results["dashboard"] = _attempt(ctx, _dashboard, ctx, warehouse)
+    results["rescan"] = _attempt(ctx, _rescan, ctx, data, warehouse)
+    main_increment = _attempt(ctx, _incremental, ctx, data, warehouse, workload.demo_scale, days)
+    peer_args = (ctx, data, results["load"]["aws-cur"], converter_venv)
+    results["peer"] = _attempt(ctx, _peer, *peer_args) if peer else _skipped("--no-peer")
+    results["incremental"] = {"history_days": days, "history_line_items": results["dataset"]["line_items"]}
+    results["incremental"].update(main_increment)
+    series_scale = history_scale or DEFAULT_HISTORY_SCALE[scale]
+    series_args = (ctx, history_days, series_scale, workload.demo_scale, days, main_increment)
+    results["history_series"] = _attempt(ctx, _history_series, *series_args)
     results["totals"] = _totals(results)
     results["targets"] = evaluate_targets(results)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
@@ -478,6 +479,16 @@ def _now() -> str:
 
 def _skipped(reason: str) -> dict[str, Any]:
     return {"status": "skipped", "reason": reason}
+
+
+def _attempt(ctx: Context, section: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run one section of the bench; a failed step is recorded with its error instead of ending the run."""
+    try:
+        return section(*args)
+    except BenchError as exc:
+        error = str(exc).strip().splitlines()[-1]
+        ctx.say(f"FAILED: {error}")
+        return {"status": "failed", "error": error}
 
 
 def _generate(ctx: Context, out: Path, demo_scale: str, days: int, end_date: dt.date | None = None) -> dict[str, Any]:
@@ -666,7 +677,7 @@ def _history_series(
     """The same one-day incremental on 30, 90 and 365 days of history: does it grow with history?"""
     points = []
     for days in history_days:
-        if days == main_days and history_scale == main_scale:
+        if days == main_days and history_scale == main_scale and main_increment.get("status") != "failed":
             points.append({"days": days, "reused_main_run": True, **_point(main_increment)})
             continue
         root = ctx.workdir / "history" / f"{days}d"
@@ -834,6 +845,13 @@ def _validate(ctx: Context, parquet: Path, sample: Path) -> dict[str, Any]:
 
 def _totals(results: dict[str, Any]) -> dict[str, Any]:
     """End-to-end figures in process seconds: what a user running the CLI commands one after another waits."""
+    try:
+        return _sums(results)
+    except (KeyError, TypeError):  # a step they add up failed; its section says why
+        return {"load_plus_focus_seconds": None, "whole_pipeline_seconds": None, "peak_rss_mb": None}
+
+
+def _sums(results: dict[str, Any]) -> dict[str, Any]:
     load = results["load"]
     focus = results["focus_mart_build"]["process_seconds"]
     python_models = results["python_models"].get("process_seconds", 0.0)
@@ -919,8 +937,8 @@ def _incremental_growth(run: dict[str, Any]) -> tuple[bool | None, str]:
 def _peer_metric(kind: str) -> Callable[[dict[str, Any]], tuple[bool | None, str]]:
     def check(run: dict[str, Any]) -> tuple[bool | None, str]:
         peer = run["peer"]
-        if peer.get("status") == "skipped":
-            return None, f"not measured: {peer['reason']}"
+        if peer.get("status") in ("skipped", "failed"):
+            return None, f"not measured: {_why(peer)}"
         if kind == "speed":
             ours, theirs = peer["ours"]["process_seconds"], peer["focus_converter"]["process_seconds"]
             return peer["speedup"] >= 2, f"{peer['speedup']:.2f}x ({ours:.1f} s vs {theirs:.1f} s)"
@@ -930,10 +948,14 @@ def _peer_metric(kind: str) -> Callable[[dict[str, Any]], tuple[bool | None, str
     return check
 
 
+def _why(section: dict[str, Any]) -> str:
+    return section.get("reason") or section.get("error") or "no reason recorded"
+
+
 def _peer_validation(run: dict[str, Any]) -> tuple[bool | None, str]:
     peer = run["peer"]
-    if peer.get("status") == "skipped":
-        return None, f"not measured: {peer['reason']}"
+    if peer.get("status") in ("skipped", "failed"):
+        return None, f"not measured: {_why(peer)}"
     ours, theirs = peer["ours"]["validation"], peer["focus_converter"]["validation"]
     if "not run" in (ours["status"], theirs["status"]):
         return None, "focus-validator could not run"
@@ -959,7 +981,10 @@ def evaluate_targets(run: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target from the issue: MET, NOT MET, NOT MEASURED, or defined at another scale."""
     evaluated = []
     for target in TARGETS:
-        met, measured = target.check(run)
+        try:
+            met, measured = target.check(run)
+        except (KeyError, TypeError, ZeroDivisionError):
+            met, measured = None, "not measured: a step it needs failed (see the sections below)"
         if target.applies_at and target.applies_at != run["scale"]:
             status = f"applies at {target.applies_at}"
         elif met is None:
@@ -1122,7 +1147,7 @@ def _fmt_mb(value: float | None) -> str:
 
 def _headline_rows(runs: dict[str, dict[str, Any]]) -> list[list[str]]:
     def row(label: str, figure: Callable[[dict[str, Any]], str]) -> list[str]:
-        return [label, *(figure(run) for run in runs.values())]
+        return [label, *(_guarded(figure, run) for run in runs.values())]
 
     rows = [row("line items (current deliveries)", lambda r: f"{r['dataset']['line_items']:,}")]
     rows.append(row("days of history", lambda r: str(r["dataset"]["days"])))
@@ -1163,21 +1188,23 @@ def _dashboard_cell(run: dict[str, Any]) -> str:
 
 def _increment_cell(inc: dict[str, Any]) -> str:
     return (
-        f"{_fmt_s(inc['process_seconds'])} ({_fmt_s(inc['load_seconds'])} load + {_fmt_s(inc['build_seconds'])} "
-        f"build), {_fmt_mb(inc['peak_rss_mb'])}"
+        f"{_fmt_s(inc['process_seconds'])} end to end (in-step: {_fmt_s(inc['load_seconds'])} load + "
+        f"{_fmt_s(inc['build_seconds'])} dbt build), peak {_fmt_mb(inc['peak_rss_mb'])}"
     )
 
 
 def _series_cell(run: dict[str, Any]) -> str:
     series = run["history_series"]
-    points = " / ".join(_fmt_s(p["process_seconds"]) for p in series["points"]) or "-"
+    if not series.get("points"):
+        return "not run at this scale"
+    points = " / ".join(_fmt_s(p["process_seconds"]) for p in series["points"])
     return f"{points} ({series['demo_scale']} rate)"
 
 
 def _peer_cell(run: dict[str, Any]) -> str:
     peer = run["peer"]
-    if peer.get("status") == "skipped":
-        return f"skipped: {peer['reason']}"
+    if peer.get("status") in ("skipped", "failed"):
+        return f"{peer['status']}: {_why(peer)}"
     ours, theirs = peer["ours"], peer["focus_converter"]
     return (
         f"{_fmt_s(ours['process_seconds'])} / {_fmt_mb(ours['peak_rss_mb'])} vs "
@@ -1207,10 +1234,20 @@ def _scale_section(run: dict[str, Any]) -> list[str]:
         for source, load in run["load"].items()
     ]
     lines += [*_table(header, rows), ""]
-    lines += _dashboard_lines(run)
-    lines += _incremental_lines(run)
+    for section, title in ((_dashboard_lines, "dashboard queries"), (_incremental_lines, "incremental")):
+        try:
+            lines += section(run)
+        except (KeyError, TypeError):
+            lines += [f"## {scale}: {title}", "", "Not measured: a step failed (see results.json).", ""]
     lines += _peer_lines(run)
     return lines
+
+
+def _guarded(figure: Callable[[dict[str, Any]], str], run: dict[str, Any]) -> str:
+    try:
+        return figure(run)
+    except (KeyError, TypeError):
+        return "failed or not measured"
 
 
 def _dashboard_lines(run: dict[str, Any]) -> list[str]:
@@ -1225,8 +1262,19 @@ def _dashboard_lines(run: dict[str, Any]) -> list[str]:
 
 
 def _incremental_lines(run: dict[str, Any]) -> list[str]:
-    series = run["history_series"]
-    lines = [f"## {run['scale']}: one-day incremental by days of history ({series['demo_scale']} daily rate)", ""]
+    inc, series = run["incremental"], run["history_series"]
+    lines = [f"## {run['scale']}: one-day incremental", ""]
+    lines.append(
+        f"On this run's {run['dataset']['days']} days ({inc['history_line_items']:,} line items) of history: "
+        f"{_increment_cell(inc)}. The delivery loaded: "
+        + ", ".join(f"{source} {rows:,} rows" for source, rows in inc["delivered_rows"].items())
+        + "."
+    )
+    again = _fmt_s(run["rescan"]["process_seconds"])
+    lines += ["", f"Loading every export folder again with nothing new in it takes {again} (process s).", ""]
+    if not series.get("points"):
+        return [*lines, "The series by days of history was not run at this scale (`--history-days` empty).", ""]
+    lines += [f"By days of history, at the {series['demo_scale']} daily rate:", ""]
     rows = [
         [
             str(p["days"]),
@@ -1238,18 +1286,14 @@ def _incremental_lines(run: dict[str, Any]) -> list[str]:
         ]
         for p in series["points"]
     ]
-    lines += _table(["days", "line items", "load", "dbt build", "total (process)", "peak"], rows)
-    rescan = run["rescan"]
-    again = _fmt_s(rescan["process_seconds"])
-    lines += ["", f"Loading every export folder again with nothing new in it takes {again} (process s).", ""]
-    return lines
+    return [*lines, *_table(["days", "line items", "load", "dbt build", "total (process)", "peak"], rows), ""]
 
 
 def _peer_lines(run: dict[str, Any]) -> list[str]:
     peer = run["peer"]
     lines = [f"## {run['scale']}: FOCUS from the legacy CUR files, ours vs focus-converter 1.0.0", ""]
-    if peer.get("status") == "skipped":
-        return [*lines, f"Skipped: {peer['reason']}.", ""]
+    if peer.get("status") in ("skipped", "failed"):
+        return [*lines, f"{peer['status'].capitalize()}: {_why(peer)}.", ""]
     lines.append(f"{peer['files']} CUR file(s), {peer['rows']:,} rows, {_fmt_mb(peer['bytes'] / MB)} gzipped.")
     lines.append("")
     rows = [_peer_row("ours", peer["ours"]), _peer_row("focus-converter", peer["focus_converter"])]

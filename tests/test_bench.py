@@ -88,6 +88,19 @@ def test_results_are_merged_per_scale_and_rendered(tiny_run: dict[str, Any], tmp
         assert len({row.count(" | ") for row in rows}) <= 1, block
 
 
+def test_a_failed_step_is_reported_and_the_rest_still_renders(tiny_run: dict[str, Any]) -> None:
+    failed = {"status": "failed", "error": "Out of Memory Error: could not allocate block"}
+    run = {**tiny_run, "dbt_build": failed, "peer": failed}
+    run["totals"] = bench._totals(run)
+    run["targets"] = bench.evaluate_targets(run)
+    assert run["totals"]["whole_pipeline_seconds"] is None
+    statuses = {t["target"]: t for t in run["targets"]}
+    assert statuses["Our output passes focus-validator where focus-converter's does not"]["status"] == "NOT MEASURED"
+    markdown = bench.render_markdown({"small": run})
+    assert "Failed: Out of Memory Error" in markdown
+    assert "failed or not measured" in markdown
+
+
 def test_a_measured_child_reports_the_peak_memory_of_its_process_tree(tmp_path: Path) -> None:
     # A child that holds ~200 MB starts a grandchild that holds ~150 MB at the same time.
     grandchild = "x = bytearray(150 * 1024 * 1024); import time; time.sleep(1)"
