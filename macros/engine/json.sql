@@ -82,17 +82,14 @@
     {{ return(adapter.dispatch('json_array_elements', 'finops_warehouse')(relation, json_column, keep_columns)) }}
 {%- endmacro %}
 
+{#- Unnested in the select list rather than through a lateral join: DuckDB then pushes a filter on a kept
+    column (a billing period) down to the scan of `relation` instead of unnesting every row first. -#}
 {% macro default__json_array_elements(relation, json_column, keep_columns) -%}
     select
         {% for column in keep_columns %}{{ column }}, {% endfor %}
-        element.element_index,
-        cast(element.element_value as varchar) as element_json
-    from {{ relation }},
-        lateral (
-            select
-                generate_subscripts(json_extract({{ json_column }}, '$[*]'), 1) as element_index,
-                unnest(json_extract({{ json_column }}, '$[*]')) as element_value
-        ) as element
+        generate_subscripts(json_extract({{ json_column }}, '$[*]'), 1) as element_index,
+        cast(unnest(json_extract({{ json_column }}, '$[*]')) as varchar) as element_json
+    from {{ relation }}
     where {{ json_column }} is not null and {{ json_column }} <> '[]'
 {%- endmacro %}
 

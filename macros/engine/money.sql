@@ -21,3 +21,14 @@
     {%- endfor -%}
     {{ product.sql }}
 {%- endmacro %}
+
+{#- Exchange rates: units of one currency per unit of another. Ten decimal places hold any published rate
+    (they carry four to six significant figures, 0.0000615 for IDR to USD included), and the product with a
+    money amount stays well inside 38 digits. The fx_rates seed declares the same type. -#}
+{% macro exchange_rate_type() -%}
+    decimal(18, 10)
+{%- endmacro %}
+
+{% macro to_exchange_rate(expression) -%}
+    cast({{ expression }} as {{ exchange_rate_type() }})
+{%- endmacro %}

@@ -39,9 +39,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The lineage every loader writes on every raw row, renamed for staging. -#}
-{% macro raw_lineage_columns(available) -%}
+{#- The lineage every loader writes on every raw row, renamed for staging. Billed-cost sources name their
+    provider, which adds the billing period the row belongs to (see billing_period_key). -#}
+{% macro raw_lineage_columns(available, provider=none) -%}
         {{ raw_column(available, '_billing_partition') }} as billing_partition,
+        {%- if provider is not none %}
+        {{ billing_period_key(available, provider) }} as billing_period_key,
+        {%- endif %}
         {{ raw_column(available, '_source_file') }} as source_file,
         {{ raw_column(available, '_delivery_id') }} as delivery_id,
         cast({{ raw_column(available, '_line_number') }} as bigint) as source_line_number,

@@ -227,6 +227,7 @@ final as (
         source_line_number as x_SourceLine,
         delivery_id as x_DeliveryId,
         billing_partition as x_BillingPartition,
+        billing_period_key as x_BillingPeriodKey,
         loaded_at as x_LoadedAt,
         tags_original as x_SourceTags,
         line_item_type as x_SourceChargeType,

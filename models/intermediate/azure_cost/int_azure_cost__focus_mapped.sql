@@ -211,6 +211,7 @@ final as (
         coalesce(source_line_number, amortized_source_line_number) as x_SourceLine,
         delivery_id as x_DeliveryId,
         billing_partition as x_BillingPartition,
+        billing_period_key as x_BillingPeriodKey,
         loaded_at as x_LoadedAt,
         tags_original as x_SourceTags,
         charge_type as x_SourceChargeType,

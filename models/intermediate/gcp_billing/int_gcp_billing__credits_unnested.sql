@@ -6,13 +6,16 @@ with
 
 elements as (
 
-    {{ json_array_elements(ref('stg_gcp_billing__billing_export'), 'credits', ['source_file', 'source_line_number']) }}
+    {{ json_array_elements(
+        ref('stg_gcp_billing__billing_export'), 'credits', ['billing_period_key', 'source_file', 'source_line_number']
+    ) }}
 
 ),
 
 final as (
 
     select
+        billing_period_key,
         source_file,
         source_line_number,
         element_index as credit_index,

@@ -2,19 +2,40 @@
     committed-use, negotiated discounts) are folded into the row they reduce; promotions, free tier and
     any other credit become Credit rows of their own. The FOCUS rows therefore add up to cost + credits,
     which is the invoice, and no credit is lost by clamping at zero. GCP bills commitments monthly, so
-    nothing needs spreading: EffectiveCost equals BilledCost. -#}
+    nothing needs spreading: EffectiveCost equals BilledCost.
+    Rows and their credits are joined on file and line, which a period filter from downstream cannot cross,
+    so this model is materialised per billing period and, on an incremental run, maps only the periods
+    with newly loaded rows, filtering both inputs. -#}
+
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='x_BillingPeriodKey',
+    on_schema_change='fail',
+) }}
+
+{%- set export_relation = ref('stg_gcp_billing__billing_export') -%}
+{%- set periods = billing_periods_to_rebuild(
+    [export_relation], this, 'x_BillingPeriodKey', 'x_LoadedAt'
+) if is_incremental() else none -%}
 
 with
 
 export_rows as (
 
-    select * from {{ ref('stg_gcp_billing__billing_export') }}
+    select * from {{ export_relation }}
+    {%- if periods is not none %}
+    where {{ in_billing_periods('billing_period_key', periods) }}
+    {%- endif %}
 
 ),
 
 credits as (
 
     select * from {{ ref('int_gcp_billing__credits_unnested') }}
+    {%- if periods is not none %}
+    where {{ in_billing_periods('billing_period_key', periods) }}
+    {%- endif %}
 
 ),
 
@@ -240,6 +261,7 @@ final as (
         source_line_number as x_SourceLine,
         delivery_id as x_DeliveryId,
         billing_partition as x_BillingPartition,
+        billing_period_key as x_BillingPeriodKey,
         loaded_at as x_LoadedAt,
         tags_original as x_SourceTags,
         coalesce(credit_type, cost_type) as x_SourceChargeType,

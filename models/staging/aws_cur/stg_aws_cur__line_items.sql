@@ -13,7 +13,7 @@ renamed as (
 
     select
         -- lineage
-        {{ raw_lineage_columns(cols) }},
+        {{ raw_lineage_columns(cols, 'aws') }},
         {{ raw_column(cols, '_layout') }} as export_layout,
 
         -- bill

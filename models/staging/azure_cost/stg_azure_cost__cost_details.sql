@@ -13,7 +13,7 @@ renamed as (
 
     select
         -- lineage
-        {{ raw_lineage_columns(cols) }},
+        {{ raw_lineage_columns(cols, 'azure') }},
         {{ raw_column(cols, '_dataset') }} as cost_dataset,
 
         -- accounts: EA and MCA name these differently

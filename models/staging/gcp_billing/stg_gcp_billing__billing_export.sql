@@ -13,7 +13,7 @@ renamed as (
 
     select
         -- lineage
-        {{ raw_lineage_columns(cols) }},
+        {{ raw_lineage_columns(cols, 'gcp') }},
 
         -- account and project
         {{ raw_column(cols, 'billing_account_id') }} as billing_account_id,
