@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ingestion.pipeline import LoadReport
 
 console = Console(highlight=False)
-LOAD_SOURCES = ("aws-cur", "azure", "gcp", "events")
+LOAD_SOURCES = ("aws-cur", "azure", "gcp", "events", "fx")
 # Where `finops demo` finds each provider's files inside the generated folder.
 DEMO_LAYOUT = {"aws-cur": "aws", "azure": "azure", "gcp": "gcp", "events": "events"}
 

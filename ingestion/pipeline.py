@@ -20,12 +20,14 @@ DATASETS = {
     "azure": "raw_azure_cost",
     "gcp": "raw_gcp_billing",
     "events": "raw_events",
+    "fx": "raw_fx",
 }
 RAW_TABLES = {
     "aws-cur": "line_items",
     "azure": "cost_details",
     "gcp": "billing_export",
     "events": "business_events",
+    "fx": "rates",
 }
 
 
@@ -121,6 +123,13 @@ def _query(pipeline: dlt.Pipeline, sql: str) -> list[tuple]:
 def _build_source(
     source: str, location: str, report: LoadReport, ledger: Ledger, state: LoadState, warehouse: Path
 ) -> dlt.sources.DltSource:
+    if source == "fx":
+        from ingestion.fx_rates import fx_rates_source
+        from ingestion.fx_rates.helpers import discover as discover_rates
+
+        files = discover_rates(location)
+        report.deliveries = [f.relative_path for f in files]
+        return fx_rates_source(files, state.loaded_at, ledger)
     if source == "events" and is_http(location):
         from ingestion.events import business_events_api_source
 

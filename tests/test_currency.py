@@ -9,20 +9,16 @@ from __future__ import annotations
 import csv
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import dlt
 import pytest
 from conftest import REPO_ROOT, query
 
 from finops_warehouse.dbt import DbtFailed, run_dbt
 from finops_warehouse.demo import generate_demo
-from ingestion.fx_rates import fx_rates_source
-from ingestion.fx_rates.helpers import discover
-from ingestion.ledger import Ledger
-from ingestion.pipeline import pipelines_dir, run_load
+from ingestion.pipeline import run_load
 
 # 2025-02-27 to 2025-03-05: two months whose seed EUR rates differ.
 END_DATE = date(2025, 3, 5)
@@ -50,20 +46,6 @@ def eur_rows(warehouse: Path) -> list[tuple]:
         "x_BilledCostInReportingCurrency, x_EffectiveCostInReportingCurrency "
         "from marts.focus_costs where BillingCurrency = 'EUR'",
     )
-
-
-def load_rates(folder: Path, warehouse: Path) -> Ledger:
-    """The FX loader, run the way ingestion.pipeline runs the others."""
-    ledger = Ledger("fx", f"fx:{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}")
-    pipeline = dlt.pipeline(
-        pipeline_name="finops_fx",
-        destination=dlt.destinations.duckdb(credentials=str(warehouse)),
-        dataset_name="raw_fx",
-        pipelines_dir=str(pipelines_dir(warehouse)),
-    )
-    loaded_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    pipeline.run(fx_rates_source(discover(str(folder)), loaded_at, ledger), loader_file_format="parquet")
-    return ledger
 
 
 @pytest.fixture(scope="module")
@@ -132,8 +114,11 @@ def test_a_loaded_rate_overrides_the_seed_from_its_date(warehouse: Path, tmp_pat
         "2025-03-04,EUR,USD,not a rate\n"  # rejected, so 03-03's rate carries to 03-04 and 03-05
         "2025-03-01,EUR,USD,1.0807\n"  # the seed's own March rate, loaded: changes nothing
     )
-    ledger = load_rates(rates_dir, warehouse)
-    assert [(r.line_number, r.reason) for r in ledger.rejects] == [(3, "rate is not a positive number")]
+    report = run_load("fx", str(rates_dir), warehouse)
+    assert query(warehouse, "select line_number, reason from meta.rejected_rows where source = 'fx'") == [
+        (3, "rate is not a positive number")
+    ]
+    assert [f.rows_rejected for f in report.files] == [1]
 
     run_dbt(["build"], warehouse, quiet=True)
 
