@@ -1219,6 +1219,7 @@ def _scale_section(run: dict[str, Any]) -> list[str]:
     lines += _table(["target", "status", "measured"], targets)
     lines += ["", f"## {scale}: loads against DuckDB's native readers", ""]
     header = ["source", "files", "rows", "ours", "rows/s", "peak", "DuckDB native", "native peak", "ratio"]
+    header.append("others' CPU (ours / native)")
     rows = [
         [
             source,
@@ -1230,6 +1231,7 @@ def _scale_section(run: dict[str, Any]) -> list[str]:
             _fmt_s(load["native"]["seconds"]),
             _fmt_mb(load["native"]["peak_rss_mb"]),
             f"{load['ratio_to_native']:.2f}x",
+            f"{_share(load)} / {_share(load['native'])}",
         ]
         for source, load in run["load"].items()
     ]
@@ -1241,6 +1243,12 @@ def _scale_section(run: dict[str, Any]) -> list[str]:
             lines += [f"## {scale}: {title}", "", "Not measured: a step failed (see results.json).", ""]
     lines += _peer_lines(run)
     return lines
+
+
+def _share(step: dict[str, Any]) -> str:
+    """Other processes' share of the machine's CPU during a step (not recorded by older runs)."""
+    share = step.get("others_cpu_share")
+    return "-" if share is None else f"{share:.0%}"
 
 
 def _guarded(figure: Callable[[dict[str, Any]], str], run: dict[str, Any]) -> str:
