@@ -274,3 +274,5 @@ final as (
 )
 
 select * from final
+-- Each invoice month's rows together, as in focus_costs: a rebuilt month rewrites adjacent storage only.
+order by x_BillingPeriodKey
