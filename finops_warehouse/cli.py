@@ -16,15 +16,16 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from finops_warehouse.alerts import alerts_command
 from finops_warehouse.paths import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
 
 if TYPE_CHECKING:
     from ingestion.pipeline import LoadReport
 
 console = Console(highlight=False)
-LOAD_SOURCES = ("aws-cur", "azure", "gcp", "events", "fx")
+LOAD_SOURCES = ("aws-cur", "azure", "gcp", "events", "fx", "anomaly-labels")
 # Where `finops demo` finds each provider's files inside the generated folder.
-DEMO_LAYOUT = {"aws-cur": "aws", "azure": "azure", "gcp": "gcp", "events": "events"}
+DEMO_LAYOUT = {"aws-cur": "aws", "azure": "azure", "gcp": "gcp", "events": "events", "anomaly-labels": "labels"}
 
 
 class UserError(click.ClickException):
@@ -76,7 +77,7 @@ def main(ctx: click.Context, warehouse: str | None) -> None:
 def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_validation: bool) -> None:
     """Generate demo exports, load them, build the marts and print a summary."""
     from finops_warehouse.demo import generate_demo
-    from finops_warehouse.summary import print_summary
+    from finops_warehouse.summary import print_forecasts_and_anomalies, print_summary
 
     started = time.monotonic()
     out_dir = Path(out).resolve()
@@ -93,6 +94,7 @@ def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_valid
             _load(source, str(out_dir / folder), warehouse)
         _build(warehouse, [])
         print_summary(console, warehouse)
+        print_forecasts_and_anomalies(console, warehouse)
         reconciled = _reconcile(warehouse, result.expected_totals)
         conformant = skip_validation or _validate(warehouse)
     if not (reconciled and conformant):
@@ -252,6 +254,8 @@ def _progress() -> Iterator[Progress]:
     with Progress(*columns, console=console, transient=True) as progress:
         yield progress
 
+
+main.add_command(alerts_command)
 
 if __name__ == "__main__":
     main()

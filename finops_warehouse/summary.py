@@ -41,3 +41,62 @@ def print_summary(console: Console, warehouse: Path) -> None:
 
 def _money(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01')):,}"
+
+
+def print_forecasts_and_anomalies(console: Console, warehouse: Path) -> None:
+    """Backtest accuracy of the total-spend forecast, then the anomaly episodes and their scores."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        accuracy = con.sql(
+            """
+            select model, is_selected, mape, smape, coverage_80, coverage_95, origins, horizon_days
+            from marts.forecast_accuracy
+            where series_type = 'total'
+            order by is_selected desc, mape
+            """
+        ).fetchall()
+        episodes = con.sql(
+            """
+            select anomaly_start_date, max(anomaly_end_date), provider, service_name, owner, max(direction),
+                   case min(case severity when 'CRITICAL' then 1 when 'HIGH' then 2 else 3 end)
+                       when 1 then 'CRITICAL' when 2 then 'HIGH' else 'MEDIUM' end,
+                   sum(dollar_impact), max(currency)
+            from marts.cost_anomalies
+            where is_anomaly
+            group by anomaly_id, anomaly_start_date, provider, service_name, owner
+            order by anomaly_start_date
+            """
+        ).fetchall()
+        scores = con.sql("select * from marts.anomaly_detection_scores").fetchall()
+    forecasts = Table(title="Total daily spend: rolling-origin backtest (MAPE, 80%/95% interval coverage)")
+    for name in ("model", "selected", "MAPE", "sMAPE", "cover 80%", "cover 95%", "cuts x days"):
+        forecasts.add_column(name, justify="left" if name == "model" else "right")
+    for model, selected, mape, smape, cover_80, cover_95, origins, horizon in accuracy:
+        forecasts.add_row(
+            model, "yes" if selected else "", _percent(mape), _percent(smape),
+            _percent(cover_80), _percent(cover_95), f"{origins} x {horizon}",
+        )  # fmt: skip
+    console.print(forecasts)
+    flagged = Table(title="Cost anomalies")
+    for name in ("from", "to", "provider", "service", "owner", "direction", "severity", "impact"):
+        flagged.add_column(name, justify="right" if name == "impact" else "left")
+    for start, end, provider, service, owner, direction, severity, impact, currency in episodes:
+        flagged.add_row(
+            str(start), str(end), provider, service, owner, direction, severity, f"{currency} {_money(impact)}"
+        )
+    console.print(flagged)
+    for labels, detected, flagged_count, matching, precision, recall, spikes, first_day, leaks, slowest, *_ in scores:
+        if labels:
+            console.print(
+                f"anomaly detection against {labels} labels: precision {_ratio(precision)} "
+                f"({matching}/{flagged_count} episodes match a label), recall {_ratio(recall)} ({detected}/{labels}); "
+                f"spikes flagged on their first day {first_day}/{spikes}; "
+                f"slowest leak flagged after {slowest if slowest is not None else '-'} day(s) ({leaks} leak(s))"
+            )
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"

@@ -21,6 +21,7 @@ DATASETS = {
     "gcp": "raw_gcp_billing",
     "events": "raw_events",
     "fx": "raw_fx",
+    "anomaly-labels": "raw_labels",
 }
 RAW_TABLES = {
     "aws-cur": "line_items",
@@ -28,6 +29,7 @@ RAW_TABLES = {
     "gcp": "billing_export",
     "events": "business_events",
     "fx": "rates",
+    "anomaly-labels": "anomaly_labels",
 }
 
 
@@ -130,6 +132,13 @@ def _build_source(
         files = discover_rates(location)
         report.deliveries = [f.relative_path for f in files]
         return fx_rates_source(files, state.loaded_at, ledger)
+    if source == "anomaly-labels":
+        from ingestion.anomaly_labels import anomaly_labels_source
+        from ingestion.anomaly_labels.helpers import discover as discover_labels
+
+        files = discover_labels(location)
+        report.deliveries = [f.relative_path for f in files]
+        return anomaly_labels_source(files, state.loaded_at, ledger)
     if source == "events" and is_http(location):
         from ingestion.events import business_events_api_source
 

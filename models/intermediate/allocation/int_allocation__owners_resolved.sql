@@ -21,6 +21,7 @@ focus_costs as (
         ChargePeriodStart,
         ChargePeriodEnd,
         ChargeCategory,
+        ChargeFrequency,
         ServiceCategory,
         ServiceName,
         SubAccountId,
@@ -30,7 +31,8 @@ focus_costs as (
         ResourceName,
         Tags,
         BilledCost,
-        EffectiveCost
+        EffectiveCost,
+        x_ExchangeRate
     from {{ ref('focus_costs') }}
 
 ),
@@ -153,6 +155,7 @@ final as (
         charge_date,
         charge_end_date,
         ChargeCategory,
+        ChargeFrequency,
         ServiceCategory,
         ServiceName,
         SubAccountId,
@@ -166,7 +169,8 @@ final as (
         owner_rule_id,
         owner_method,
         BilledCost,
-        EffectiveCost
+        EffectiveCost,
+        x_ExchangeRate
     from resolved
 
 )

@@ -72,6 +72,7 @@ final as (
         resolved.ChargePeriodEnd,
         resolved.charge_date,
         resolved.ChargeCategory,
+        resolved.ChargeFrequency,
         resolved.ServiceCategory,
         resolved.ServiceName,
         resolved.SubAccountId,
@@ -92,7 +93,8 @@ final as (
         cast(resolved.BilledCost as {{ money_type() }}) as source_billed_cost,
         cast(resolved.EffectiveCost as {{ money_type() }}) as source_effective_cost,
         cast(allocations.allocated_billed_cost as {{ money_type() }}) as allocated_billed_cost,
-        cast(allocations.allocated_effective_cost as {{ money_type() }}) as allocated_effective_cost
+        cast(allocations.allocated_effective_cost as {{ money_type() }}) as allocated_effective_cost,
+        resolved.x_ExchangeRate
     from allocations
     inner join resolved on allocations.x_RowKey = resolved.x_RowKey
     left join org_hierarchy on allocations.team = org_hierarchy.team

@@ -4,7 +4,9 @@
     for that month. Months are those the allocated data covers. Month-to-date actual is the month's
     allocated cost so far; the data runs through the latest charge date in allocated_costs, and the linear
     projection scales the month-to-date actual from the days elapsed to the whole month (a closed month's
-    projection is its actual). forecast_month_end_cost stays null until the forecasting models exist.
+    projection is its actual). forecast_month_end_cost adds the forecast of the month's remaining days
+    (cost_forecasts, the scope's series in its billing currency) to the actual so far, and is what the
+    variance and status use; where a scope has no forecast series they fall back to the linear projection.
     Costs are never converted: a team spending in two currencies needs a budget in each. -#}
 
 with
@@ -18,6 +20,13 @@ allocated_costs as (
 budgets as (
 
     select * from {{ ref('budgets') }}
+
+),
+
+cost_forecasts as (
+
+    select * from {{ ref('cost_forecasts') }}
+    where series_type in ('team', 'business_unit')
 
 ),
 
@@ -122,15 +131,58 @@ elapsed as (
 
 ),
 
+remaining_forecasts as (
+
+    select
+        cast({{ month_start('cost_forecasts.forecast_date') }} as date) as charge_month,
+        cost_forecasts.series_type as scope_type,
+        cost_forecasts.series_key as scope_key,
+        cost_forecasts.currency as BillingCurrency,
+        sum(cost_forecasts.predicted_cost) as remaining_forecast_cost
+    from cost_forecasts
+    cross join data_through
+    where cost_forecasts.forecast_date > data_through.data_through_date
+    group by
+        cast({{ month_start('cost_forecasts.forecast_date') }} as date),
+        cost_forecasts.series_type,
+        cost_forecasts.series_key,
+        cost_forecasts.currency
+
+),
+
 projected as (
 
     select
-        *,
+        elapsed.*,
         case
-            when days_elapsed >= days_in_month then actual_effective_cost_mtd
-            else {{ divide_decimal(multiply_decimals(['actual_effective_cost_mtd', 'days_in_month']), 'days_elapsed') }}
-        end as linear_month_end_cost
+            when elapsed.days_elapsed >= elapsed.days_in_month then elapsed.actual_effective_cost_mtd
+            else
+                {{ divide_decimal(
+                    multiply_decimals(['elapsed.actual_effective_cost_mtd', 'elapsed.days_in_month']),
+                    'elapsed.days_elapsed'
+                ) }}
+        end as linear_month_end_cost,
+        case
+            when elapsed.days_elapsed >= elapsed.days_in_month then elapsed.actual_effective_cost_mtd
+            when remaining_forecasts.remaining_forecast_cost is not null
+                then elapsed.actual_effective_cost_mtd + remaining_forecasts.remaining_forecast_cost
+        end as forecast_month_end_cost
     from elapsed
+    left join remaining_forecasts
+        on
+            elapsed.charge_month = remaining_forecasts.charge_month
+            and elapsed.scope_type = remaining_forecasts.scope_type
+            and elapsed.scope_key = remaining_forecasts.scope_key
+            and elapsed.BillingCurrency = remaining_forecasts.BillingCurrency
+
+),
+
+projected_with_fallback as (
+
+    select
+        *,
+        coalesce(forecast_month_end_cost, linear_month_end_cost) as month_end_projection
+    from projected
 
 ),
 
@@ -148,19 +200,19 @@ final as (
         days_elapsed,
         days_in_month,
         cast(linear_month_end_cost as {{ money_type() }}) as linear_month_end_cost,
-        cast(null as {{ money_type() }}) as forecast_month_end_cost,
+        cast(forecast_month_end_cost as {{ money_type() }}) as forecast_month_end_cost,
         cast(budget_amount - actual_effective_cost_mtd as {{ money_type() }}) as budget_remaining,
-        cast(linear_month_end_cost - budget_amount as {{ money_type() }}) as projected_variance,
+        cast(month_end_projection - budget_amount as {{ money_type() }}) as projected_variance,
         case
-            when budget_amount > 0 then {{ divide_decimal('linear_month_end_cost', 'budget_amount') }}
+            when budget_amount > 0 then {{ divide_decimal('month_end_projection', 'budget_amount') }}
         end as projected_budget_ratio,
         case
             when budget_amount is null then 'no_budget'
             when actual_effective_cost_mtd > budget_amount then 'over_budget'
-            when linear_month_end_cost > budget_amount then 'projected_over_budget'
+            when month_end_projection > budget_amount then 'projected_over_budget'
             else 'within_budget'
         end as budget_status
-    from projected
+    from projected_with_fallback
 
 )
 

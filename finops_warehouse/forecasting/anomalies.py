@@ -1,0 +1,160 @@
+"""Anomaly detection on one daily cost series: a robust, weekday-aware baseline and a score against it.
+
+For each day the baseline comes from the previous weeks only: a median level of the last week times the
+weekday's median factor, so weekends are expected to be cheaper and do not flag. The spread is the median
+absolute deviation of that history from its own smoothed line, floored so a flat series does not call a
+cent a spike. A flagged day is replaced by its expected value in the history that later days see, so an
+ongoing anomaly (a leak) keeps being measured against the level before it began, until it has lasted long
+enough to be accepted as the new normal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from finops_warehouse.forecasting.models import SEASON
+
+MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """Knobs of the detector; the dbt project sets them from vars.
+
+    Attributes:
+        window_days: Days of history the baseline looks at.
+        min_history_days: Days of history before a day can be scored.
+        score_threshold: Robust score (deviation over spread) that makes a day anomalous.
+        min_impact: Smallest absolute cost deviation worth flagging, in the series' currency.
+        relative_spread_floor: The spread is at least this fraction of the expected cost.
+        rebaseline_days: After this many flagged days in a row the new level becomes the baseline.
+    """
+
+    window_days: int = 28
+    min_history_days: int = 14
+    score_threshold: float = 4.0
+    min_impact: float = 50.0
+    relative_spread_floor: float = 0.05
+    rebaseline_days: int = 14
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Per-day results for one series; nan where a day has too little history to be scored."""
+
+    expected: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    score: np.ndarray
+    direction: np.ndarray
+    is_anomaly: np.ndarray
+    episode_start: np.ndarray
+    episode_end: np.ndarray
+
+
+def _weekday_factors(history: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
+    """Median of each weekday over the overall weekday median; 1 where that is undefined."""
+    medians = np.array(
+        [np.median(history[weekdays == day]) if np.any(weekdays == day) else np.nan for day in range(SEASON)]
+    )
+    overall = np.nanmedian(medians)
+    if not np.isfinite(overall) or overall <= 0:
+        return np.ones(SEASON)
+    factors = medians / overall
+    return np.where(np.isfinite(factors) & (factors > 0), factors, 1.0)
+
+
+def _smoothed(values: np.ndarray) -> np.ndarray:
+    """Centred rolling median over a week (shorter at the edges)."""
+    half = SEASON // 2
+    return np.array([np.median(values[max(0, i - half) : i + half + 1]) for i in range(len(values))])
+
+
+def baseline(history: np.ndarray, history_weekdays: np.ndarray, weekday: int, floor: float) -> tuple[float, float]:
+    """Expected value and spread of the next day from its history.
+
+    Args:
+        history: Past values, oldest first.
+        history_weekdays: Weekday (0-6) of each past value.
+        weekday: Weekday of the day to predict.
+        floor: Relative floor of the spread.
+
+    Returns:
+        (expected, spread).
+    """
+    factors = _weekday_factors(history, history_weekdays)
+    deseasonalised = history / factors[history_weekdays]
+    level = float(np.median(deseasonalised[-SEASON:]))
+    expected = level * factors[weekday]
+    residuals = deseasonalised - _smoothed(deseasonalised)
+    mad = float(np.median(np.abs(residuals - np.median(residuals))))
+    return expected, max(MAD_TO_SIGMA * mad * factors[weekday], floor * abs(expected))
+
+
+def detect(values: np.ndarray, first_weekday: int, settings: DetectionSettings) -> Detection:
+    """Score every day of a series against the baseline of the days before it.
+
+    Args:
+        values: Daily cost, oldest first, on a dense grid (zeros for days without charges).
+        first_weekday: Weekday (0 = Monday) of values[0].
+        settings: Detector settings.
+
+    Returns:
+        The per-day detection.
+    """
+    size = len(values)
+    expected, spread, score = (np.full(size, np.nan) for _ in range(3))
+    direction = np.full(size, "", dtype=object)
+    flagged = np.zeros(size, dtype=bool)
+    weekdays = (np.arange(size) + first_weekday) % SEASON
+    history = values.astype(float).copy()
+    run = 0
+    for day in range(settings.min_history_days, size):
+        start = max(0, day - settings.window_days)
+        expected[day], spread[day] = baseline(
+            history[start:day], weekdays[start:day], weekdays[day], settings.relative_spread_floor
+        )
+        # A flat or empty history has no spread; this floor makes a deviation of min_impact score exactly the
+        # threshold there, so the impact rule alone decides and no score is infinite.
+        spread[day] = max(spread[day], settings.min_impact / settings.score_threshold)
+        deviation = values[day] - expected[day]
+        score[day] = deviation / spread[day]
+        if abs(score[day]) >= settings.score_threshold and abs(deviation) >= settings.min_impact:
+            flagged[day] = True
+            direction[day] = "spike" if deviation > 0 else "drop"
+            run += 1
+            if run <= settings.rebaseline_days:
+                history[day] = expected[day]
+        else:
+            run = 0
+    band = settings.score_threshold * spread
+    episode_start, episode_end = episodes(flagged, direction)
+    return Detection(expected, expected - band, expected + band, score, direction, flagged, episode_start, episode_end)
+
+
+def episodes(flagged: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day index of the run of same-direction flagged days each flagged day belongs to.
+
+    Args:
+        flagged: Whether each day is anomalous.
+        direction: "spike" or "drop" on flagged days.
+
+    Returns:
+        (start index, end index) per day; -1 on days that are not flagged.
+    """
+    start = np.full(len(flagged), -1)
+    end = np.full(len(flagged), -1)
+    day = 0
+    while day < len(flagged):
+        if not flagged[day]:
+            day += 1
+            continue
+        last = day
+        while last + 1 < len(flagged) and flagged[last + 1] and direction[last + 1] == direction[day]:
+            last += 1
+        start[day : last + 1] = day
+        end[day : last + 1] = last
+        day = last + 1
+    return start, end

@@ -1,0 +1,111 @@
+{#- How well the detector did against the labels, in one row: recall over the labels inside the scored
+    period, precision over the anomaly episodes flagged in the labelled windows' span, how many spikes
+    were flagged on their first day and how long the slowest leak took. Null ratios when there is nothing
+    to divide by (no labels loaded, nothing flagged). -#}
+
+with
+
+label_matches as (
+
+    select * from {{ ref('anomaly_label_matches') }}
+    where is_in_scored_period
+
+),
+
+cost_anomalies as (
+
+    select * from {{ ref('cost_anomalies') }}
+
+),
+
+label_span as (
+
+    select
+        min(start_date) as labelled_from,
+        max(end_date) as labelled_through
+    from label_matches
+
+),
+
+-- Episodes judged for precision: those starting inside the span the labels cover, so an unlabelled
+-- stretch of history does not count its true anomalies as false alarms.
+episodes as (
+
+    select distinct cost_anomalies.anomaly_id
+    from cost_anomalies
+    cross join label_span
+    where
+        cost_anomalies.is_anomaly
+        and cost_anomalies.anomaly_start_date between label_span.labelled_from and label_span.labelled_through
+
+),
+
+matched_episodes as (
+
+    select distinct cost_anomalies.anomaly_id
+    from cost_anomalies
+    inner join label_matches
+        on
+            cost_anomalies.is_anomaly
+            and cost_anomalies.provider = label_matches.provider
+            and cost_anomalies.service_name = label_matches.service_name
+            and (
+                cost_anomalies.team = label_matches.team
+                or (cost_anomalies.owner_type = 'account' and cost_anomalies.owner = label_matches.sub_account_id)
+            )
+            and cost_anomalies.charge_date between label_matches.start_date and label_matches.end_date
+
+),
+
+label_counts as (
+
+    select
+        count(*) as labels,
+        coalesce(sum(case when is_detected then 1 else 0 end), 0) as labels_detected,
+        coalesce(sum(case when kind = 'spike' then 1 else 0 end), 0) as spikes,
+        coalesce(sum(case when kind = 'spike' and is_flagged_on_first_day then 1 else 0 end), 0)
+            as spikes_flagged_first_day,
+        coalesce(sum(case when kind = 'leak' then 1 else 0 end), 0) as leaks,
+        max(case when kind = 'leak' then days_to_detect end) as slowest_leak_days_to_detect
+    from label_matches
+
+),
+
+episode_counts as (
+
+    select
+        count(*) as episodes_flagged,
+        coalesce(sum(case when matched_episodes.anomaly_id is not null then 1 else 0 end), 0)
+            as episodes_matching_a_label
+    from episodes
+    left join matched_episodes on episodes.anomaly_id = matched_episodes.anomaly_id
+
+),
+
+final as (
+
+    select
+        label_counts.labels,
+        label_counts.labels_detected,
+        episode_counts.episodes_flagged,
+        episode_counts.episodes_matching_a_label,
+        case
+            when episode_counts.episodes_flagged > 0
+                then cast(episode_counts.episodes_matching_a_label as double) / episode_counts.episodes_flagged
+        end as precision,
+        case
+            when label_counts.labels > 0 then cast(label_counts.labels_detected as double) / label_counts.labels
+        end as recall,
+        label_counts.spikes,
+        label_counts.spikes_flagged_first_day,
+        label_counts.leaks,
+        label_counts.slowest_leak_days_to_detect,
+        label_span.labelled_from,
+        label_span.labelled_through
+    from label_counts
+    cross join episode_counts
+    cross join label_span
+
+)
+
+select * from final
