@@ -32,6 +32,7 @@ def query(path: Path, sql: str) -> list[tuple]:
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """The default demo (90 days, small scale, fixed end date), generated, loaded and built once."""
+    from finops_warehouse.cli import DEMO_LAYOUT
     from finops_warehouse.dbt import run_dbt
     from finops_warehouse.demo import generate_demo
     from ingestion.pipeline import run_load
@@ -43,7 +44,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[P
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     out = root / "demo_data"
     generate_demo(out, days=90, seed=42, scale="small", end_date=DEMO_END_DATE)
-    for source, folder in (("aws-cur", "aws"), ("azure", "azure"), ("gcp", "gcp"), ("events", "events")):
+    for source, folder in DEMO_LAYOUT.items():
         run_load(source, str(out / folder), path)
     run_dbt(["build"], path, quiet=True)
     yield path, out

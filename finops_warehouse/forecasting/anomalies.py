@@ -3,9 +3,16 @@
 For each day the baseline comes from the previous weeks only: a median level of the last week times the
 weekday's median factor, so weekends are expected to be cheaper and do not flag. The spread is the median
 absolute deviation of that history from its own smoothed line, floored so a flat series does not call a
-cent a spike. A flagged day is replaced by its expected value in the history that later days see, so an
-ongoing anomaly (a leak) keeps being measured against the level before it began, until it has lasted long
-enough to be accepted as the new normal.
+cent a spike.
+
+Two rules flag a day. A point anomaly scores at least `score_threshold` on its own: a spike or a drop,
+flagged on its first day. A drift is `drift_days` days in a row scoring at least `drift_threshold` the
+same way and still moving away from the baseline by `drift_rise`: a leak, caught within days although no single day is
+extreme, while a one-off step (a new resource) that stops moving is not.
+
+A flagged day is replaced by its expected value in the history that later days see, so an ongoing
+anomaly (a leak) keeps being measured against the level before it began, until it has lasted long enough
+and settled enough to be accepted as the new normal.
 """
 
 from __future__ import annotations
@@ -26,15 +33,24 @@ class DetectionSettings:
     Attributes:
         window_days: Days of history the baseline looks at.
         min_history_days: Days of history before a day can be scored.
-        score_threshold: Robust score (deviation over spread) that makes a day anomalous.
+        score_threshold: Robust score (deviation over spread) that makes a single day anomalous.
+        drift_threshold: Lower score that flags a day when the drift_days up to it all reach it, the same
+            way, and the last is at least drift_rise further out than the first.
+        drift_days: Length of that run.
+        drift_rise: How much further out (in score) the run's last day must be than its first: a leak
+            keeps moving away from the baseline, a step to a new level does not.
         min_impact: Smallest absolute cost deviation worth flagging, in the series' currency.
         relative_spread_floor: The spread is at least this fraction of the expected cost.
-        rebaseline_days: After this many flagged days in a row the new level becomes the baseline.
+        rebaseline_days: After this many flagged days in a row, a level that has stopped moving becomes
+            the baseline (a leak that is still growing does not).
     """
 
     window_days: int = 28
     min_history_days: int = 14
-    score_threshold: float = 4.0
+    score_threshold: float = 6.0
+    drift_threshold: float = 2.5
+    drift_days: int = 3
+    drift_rise: float = 1.0
     min_impact: float = 50.0
     relative_spread_floor: float = 0.05
     rebaseline_days: int = 14
@@ -93,6 +109,29 @@ def baseline(history: np.ndarray, history_weekdays: np.ndarray, weekday: int, fl
     return expected, max(MAD_TO_SIGMA * mad * factors[weekday], floor * abs(expected))
 
 
+def _is_drifting(score: np.ndarray, day: int, settings: DetectionSettings) -> bool:
+    """The drift_days up to `day` all score at least drift_threshold one way, and still move away."""
+    first = day - settings.drift_days + 1
+    if first < 0 or not np.all(np.isfinite(score[first : day + 1])):
+        return False
+    run = score[first : day + 1] * np.sign(score[day])
+    return bool(np.all(run >= settings.drift_threshold) and run[-1] - run[0] >= settings.drift_rise)
+
+
+def _has_settled(actual: np.ndarray, expected: np.ndarray, floor: float) -> bool:
+    """Whether a long run of flagged days sits at a new, steady level rather than still moving.
+
+    A level shift (a new workload) settles and becomes the baseline; a leak keeps growing and stays
+    measured against the level before it. Compares the actual/expected ratio of the run's last three days
+    with that of the three days before them.
+    """
+    if len(actual) < 7 or np.any(expected[-7:] <= 0):
+        return True
+    ratio = actual[-7:] / expected[-7:]
+    change = np.median(ratio[-3:]) / np.median(ratio[:3])
+    return bool(change > 0 and abs(np.log(change)) < np.log1p(2 * floor))
+
+
 def detect(values: np.ndarray, first_weekday: int, settings: DetectionSettings) -> Detection:
     """Score every day of a series against the baseline of the days before it.
 
@@ -110,7 +149,7 @@ def detect(values: np.ndarray, first_weekday: int, settings: DetectionSettings) 
     flagged = np.zeros(size, dtype=bool)
     weekdays = (np.arange(size) + first_weekday) % SEASON
     history = values.astype(float).copy()
-    run = 0
+    run_start = -1
     for day in range(settings.min_history_days, size):
         start = max(0, day - settings.window_days)
         expected[day], spread[day] = baseline(
@@ -121,14 +160,20 @@ def detect(values: np.ndarray, first_weekday: int, settings: DetectionSettings) 
         spread[day] = max(spread[day], settings.min_impact / settings.score_threshold)
         deviation = values[day] - expected[day]
         score[day] = deviation / spread[day]
-        if abs(score[day]) >= settings.score_threshold and abs(deviation) >= settings.min_impact:
-            flagged[day] = True
-            direction[day] = "spike" if deviation > 0 else "drop"
-            run += 1
-            if run <= settings.rebaseline_days:
-                history[day] = expected[day]
-        else:
-            run = 0
+        if abs(deviation) < settings.min_impact or not (
+            abs(score[day]) >= settings.score_threshold or _is_drifting(score, day, settings)
+        ):
+            run_start = -1
+            continue
+        flagged[day] = True
+        direction[day] = "spike" if deviation > 0 else "drop"
+        run_start = day if run_start < 0 else run_start
+        history[day] = expected[day]
+        if day - run_start + 1 >= settings.rebaseline_days and _has_settled(
+            values[run_start : day + 1], expected[run_start : day + 1], settings.relative_spread_floor
+        ):
+            history[run_start : day + 1] = values[run_start : day + 1]
+            run_start = -1
     band = settings.score_threshold * spread
     episode_start, episode_end = episodes(flagged, direction)
     return Detection(expected, expected - band, expected + band, score, direction, flagged, episode_start, episode_end)

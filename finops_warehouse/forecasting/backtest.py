@@ -145,7 +145,7 @@ def interval_scale(ratios: np.ndarray, level: float) -> float:
     finite = ratios[np.isfinite(ratios)]
     if len(finite) == 0 or len(finite) < len(ratios) * level:
         return 1.0
-    return float(np.quantile(ratios, level, method="higher"))
+    return float(np.quantile(ratios, level, method="inverted_cdf"))
 
 
 def _held_out_coverage(cuts: list[_Cut], level: float, ratio: str) -> float | None:
