@@ -1,6 +1,7 @@
 {#- How well the detector did against the labels, in one row: recall over the labels inside the scored
-    period, precision over every anomaly episode flagged, how many spikes were flagged on their first day and how long the slowest leak took. Null ratios when there is nothing
-    to divide by (no labels loaded, nothing flagged). -#}
+    period, precision over every anomaly episode flagged, how many spikes were flagged on their first day
+    and how long the slowest leak took. Null ratios when there is nothing to divide by (no labels loaded,
+    nothing flagged). -#}
 
 with
 
