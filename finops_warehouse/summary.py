@@ -100,3 +100,39 @@ def _percent(value: float | None) -> str:
 
 def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
+
+
+def print_unit_economics(console: Console, warehouse: Path) -> None:
+    """Unit costs per product for the latest month, and whether each unit cost falls as volume grows."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        months = con.sql(
+            """
+            select product_name, strftime(activity_month, '%Y-%m'), currency, allocated_cost, transactions,
+                   cost_per_transaction, active_users, cost_per_active_user, api_calls, cost_per_1k_api_calls,
+                   gross_margin_ratio
+            from marts.unit_costs_monthly
+            where activity_month = (select max(activity_month) from marts.unit_costs_monthly)
+            order by product_name
+            """
+        ).fetchall()
+        trends = con.sql(
+            "select product, volume_metric, elasticity, trend from marts.unit_cost_trends order by 1, 2"
+        ).fetchall()
+    table = Table(title="Unit economics, latest month (month to date)")
+    for name in ("product", "month", "cost", "transactions", "per txn", "active users", "per user", "API calls"):
+        table.add_column(name, justify="left" if name in ("product", "month") else "right")
+    table.add_column("per 1k calls", justify="right")
+    table.add_column("margin", justify="right")
+    for product, month, currency, cost, txns, per_txn, users, per_user, calls, per_1k, margin in months:
+        table.add_row(
+            product, month, f"{currency} {_money(cost)}", f"{txns:,}", _optional_money(per_txn), f"{users:,}",
+            _optional_money(per_user), f"{calls:,}", _optional_money(per_1k),
+            "-" if margin is None else f"{100 * margin:.1f}%",
+        )  # fmt: skip
+    console.print(table)
+    for product, metric, elasticity, trend in trends:
+        console.print(f"  {product} per {metric.replace('_', ' ')}: {trend} (elasticity {elasticity:.2f})")
+
+
+def _optional_money(value: Decimal | None) -> str:
+    return "-" if value is None else f"{value.quantize(Decimal('0.0001')):,}"

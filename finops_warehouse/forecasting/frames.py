@@ -22,3 +22,20 @@ def to_pandas(relation: Any) -> pd.DataFrame:
     frame = relation.to_pandas() if hasattr(relation, "to_pandas") else relation.df()
     frame.columns = [str(column).lower() for column in frame.columns]
     return frame
+
+
+def typed_frame(rows: list[dict], dtypes: dict[str, str]) -> pd.DataFrame:
+    """Rows as a DataFrame with the given column types, also when there are no rows.
+
+    An empty frame of untyped columns becomes a table of NULL-typed columns, which later casts and dbt unit
+    tests (which read column types from the built relation) cannot handle.
+
+    Args:
+        rows: Records keyed by column name.
+        dtypes: Column name -> pandas dtype, in output order.
+
+    Returns:
+        The frame.
+    """
+    frame = pd.DataFrame(rows, columns=list(dtypes))
+    return frame.astype(dtypes)

@@ -11,21 +11,18 @@ import numpy as np
 import pandas as pd
 
 from finops_warehouse.forecasting.anomalies import DetectionSettings, detect
-from finops_warehouse.forecasting.frames import to_pandas
+from finops_warehouse.forecasting.frames import to_pandas, typed_frame
 from finops_warehouse.forecasting.series import as_date, day_grid, dense_daily
 
-COLUMNS = [
-    "anomaly_series_key",
-    "charge_date",
-    "expected_cost",
-    "lower_bound",
-    "upper_bound",
-    "robust_score",
-    "is_flagged",
-    "direction",
-    "anomaly_start_date",
-    "anomaly_end_date",
-]
+DTYPES = {
+    "anomaly_series_key": "str",
+    "charge_date": "datetime64[ns]",
+    **dict.fromkeys(["expected_cost", "lower_bound", "upper_bound", "robust_score"], "float64"),
+    "is_flagged": "bool",
+    "direction": "str",
+    "anomaly_start_date": "datetime64[ns]",
+    "anomaly_end_date": "datetime64[ns]",
+}
 
 
 def _day(dates: list[dt.date], index: int) -> dt.date | None:
@@ -35,7 +32,7 @@ def _day(dates: list[dt.date], index: int) -> dt.date | None:
 def score_frame(daily: pd.DataFrame, settings: DetectionSettings) -> pd.DataFrame:
     """Detection results for every series of the long daily frame."""
     if daily.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return typed_frame([], DTYPES)
     data_through = as_date(daily["charge_date"].max())
     parts = []
     for key, group in daily.groupby("anomaly_series_key", sort=True):
@@ -59,7 +56,7 @@ def score_frame(daily: pd.DataFrame, settings: DetectionSettings) -> pd.DataFram
                 }
             )
         )
-    return pd.concat(parts, ignore_index=True)[COLUMNS]
+    return pd.concat(parts, ignore_index=True)[list(DTYPES)].astype(DTYPES)
 
 
 def model(dbt, session):

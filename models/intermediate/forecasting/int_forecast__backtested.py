@@ -8,10 +8,20 @@ seasonal-naive baseline winning ties). Runs unchanged on DuckDB and Snowpark.
 import pandas as pd
 
 from finops_warehouse.forecasting.backtest import backtest, choose_model, from_rows
-from finops_warehouse.forecasting.frames import to_pandas
+from finops_warehouse.forecasting.frames import to_pandas, typed_frame
 from finops_warehouse.forecasting.series import as_date
 
 KEY = ["series_type", "series_key", "currency"]
+DTYPES = {
+    **dict.fromkeys(KEY, "str"),
+    "model": "str",
+    **dict.fromkeys(["origins", "horizon_days", "points"], "int64"),
+    **dict.fromkeys(["mape", "smape", "mae", "coverage_80", "coverage_95"], "float64"),
+    **dict.fromkeys(["interval_scale_80", "interval_scale_95"], "float64"),
+    "is_selected": "bool",
+    "history_days": "int64",
+    "data_through": "datetime64[ns]",
+}
 
 
 def series_rows(daily: pd.DataFrame, horizon: int, origins: int, min_train: int) -> list[dict]:
@@ -46,6 +56,4 @@ def model(dbt, session):
         origins=int(dbt.config.get("backtest_origins")),
         min_train=int(dbt.config.get("min_training_days")),
     )
-    columns = [*KEY, "model", "origins", "horizon_days", "points", "mape", "smape", "mae", "coverage_80"]
-    columns += ["coverage_95", "interval_scale_80", "interval_scale_95", "is_selected", "history_days", "data_through"]
-    return pd.DataFrame(rows, columns=columns)
+    return typed_frame(rows, DTYPES)

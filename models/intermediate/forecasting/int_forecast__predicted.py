@@ -10,12 +10,17 @@ import datetime as dt
 import pandas as pd
 
 from finops_warehouse.forecasting.backtest import forecast_series, from_rows
-from finops_warehouse.forecasting.frames import to_pandas
+from finops_warehouse.forecasting.frames import to_pandas, typed_frame
 from finops_warehouse.forecasting.models import fallback_model
 from finops_warehouse.forecasting.series import as_date, day_grid
 
 KEY = ["series_type", "series_key", "currency"]
-COLUMNS = [*KEY, "forecast_date", "model", "predicted_cost", "lower_80", "upper_80", "lower_95", "upper_95"]
+DTYPES = {
+    **dict.fromkeys(KEY, "str"),
+    "forecast_date": "datetime64[ns]",
+    "model": "str",
+    **dict.fromkeys(["predicted_cost", "lower_80", "upper_80", "lower_95", "upper_95"], "float64"),
+}
 
 
 def end_of_next_month(day: dt.date) -> dt.date:
@@ -48,7 +53,7 @@ def forecast_rows(daily: pd.DataFrame, backtested: pd.DataFrame) -> list[dict]:
         forecast = forecast_series(series, name, horizon).calibrated(scale_80, scale_95)
         for index, day in enumerate(dates):
             bands = [float(band[index]) for band in forecast.bands()]
-            rows.append(dict(zip(COLUMNS, [*key, day, name, *bands], strict=True)))
+            rows.append(dict(zip(DTYPES, [*key, day, name, *bands], strict=True)))
     return rows
 
 
@@ -56,4 +61,4 @@ def model(dbt, session):
     dbt.config(materialized="table", packages=["pandas", "numpy", "statsmodels"])
     daily = to_pandas(dbt.ref("int_forecast__daily_series"))
     backtested = to_pandas(dbt.ref("int_forecast__backtested"))
-    return pd.DataFrame(forecast_rows(daily, backtested), columns=COLUMNS)
+    return typed_frame(forecast_rows(daily, backtested), DTYPES)

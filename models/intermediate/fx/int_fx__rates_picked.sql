@@ -1,5 +1,5 @@
 {#- The exchange rate into the reporting currency (var reporting_currency) for every day that has charges,
-    per billing currency: the latest known rate on or before that day. Known rates are the loaded ones
+    per billing currency (and every day with business-event revenue, per revenue currency): the latest known rate on or before that day. Known rates are the loaded ones
     (raw_fx.rates) and the fx_rates seed; where both have a rate for the same date, the loaded one wins.
     A rate stands until the next known one, so the days between (a weekend for daily rates, the rest of the
     month for the monthly seed) take the earlier rate. The reporting currency converts to itself at 1. A
@@ -67,6 +67,15 @@ charge_days as (
         cast(usage_start as date) as charge_day,
         currency
     from {{ ref('stg_gcp_billing__billing_export') }}
+
+    union
+
+    -- Revenue of business events, converted for unit economics.
+    select distinct
+        cast(occurred_at as date) as charge_day,
+        currency
+    from {{ ref('stg_events__business_events') }}
+    where currency is not null
 
 ),
 
