@@ -31,6 +31,15 @@ charges as (
 
 ),
 
+charges_with_parts as (
+
+    select
+        *,
+        {{ divide_decimal('cost', 'period_days') }} as daily_part
+    from charges
+
+),
+
 calendar as (
 
     select distinct charge_date as activity_date
@@ -44,7 +53,7 @@ spread as (
         charges.team,
         charges.charge_date as activity_date,
         charges.cost
-    from charges
+    from charges_with_parts as charges
     where charges.period_days = 1
 
     union all
@@ -54,14 +63,13 @@ spread as (
         calendar.activity_date,
         case
             when calendar.activity_date = charges.charge_date
-                then charges.cost
-                - {{ multiply_decimals([divide_decimal('charges.cost', 'charges.period_days'), '(charges.period_days - 1)']) }}
-            else {{ divide_decimal('charges.cost', 'charges.period_days') }}
+                then charges.cost - {{ multiply_decimals(['charges.daily_part', '(charges.period_days - 1)']) }}
+            else charges.daily_part
         end as cost
-    from charges
+    from charges_with_parts as charges
     inner join calendar
         on
-            calendar.activity_date >= charges.charge_date
+            charges.charge_date <= calendar.activity_date
             and calendar.activity_date < {{ date_add_days('charges.charge_date', 'charges.period_days') }}
     where charges.period_days > 1
 

@@ -56,7 +56,10 @@ volumes as (
         -- Revenue in a currency without a known rate would be left out of the sum without a word.
         sum(
             case
-                when daily_volumes.event_type = 'transaction' and daily_volumes.revenue <> 0 and rates.exchange_rate is null
+                when
+                    daily_volumes.event_type = 'transaction'
+                    and daily_volumes.revenue <> 0
+                    and rates.exchange_rate is null
                     then 1
                 else 0
             end

@@ -30,7 +30,8 @@ monthly as (
         -- Null when any day's revenue is unknown (a currency without a rate), rather than a short sum.
         case when count(*) = count(revenue) then sum(revenue) end as revenue
     from unit_costs_daily
-    group by product, product_name, owner_team, business_unit, cast({{ month_start('activity_date') }} as date), currency
+    group by
+        product, product_name, owner_team, business_unit, cast({{ month_start('activity_date') }} as date), currency
 
 ),
 
