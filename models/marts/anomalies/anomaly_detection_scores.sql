@@ -30,18 +30,8 @@ episodes as (
 
 matched_episodes as (
 
-    select distinct cost_anomalies.anomaly_id
-    from cost_anomalies
-    inner join label_matches
-        on
-            cost_anomalies.is_anomaly
-            and cost_anomalies.provider = label_matches.provider
-            and cost_anomalies.service_name = label_matches.service_name
-            and (
-                cost_anomalies.team = label_matches.team
-                or (cost_anomalies.owner_type = 'account' and cost_anomalies.owner = label_matches.sub_account_id)
-            )
-            and cost_anomalies.charge_date between label_matches.start_date and label_matches.end_date
+    select distinct anomaly_id
+    from {{ ref('int_anomaly__label_flags') }}
 
 ),
 

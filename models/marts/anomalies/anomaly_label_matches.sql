@@ -1,30 +1,23 @@
-{#- Each labelled anomaly (known incidents, or the demo's planted ones) with whether and when the detector
-    flagged it: a flagged day of the same provider, service and team (or sub account) inside the label's
-    window. A label's service may be written as the provider's service code (AmazonS3) or as the FOCUS
-    ServiceName (Amazon Simple Storage Service). -#}
+{#- Each labelled anomaly with whether and when the detector flagged it (int_anomaly__label_flags): the
+    first flagged day, how many days it took, and how many episodes matched. -#}
 
 with
 
-labels as (
+labelled_services as (
 
-    select * from {{ ref('stg_labels__anomaly_labels') }}
+    select * from {{ ref('int_anomaly__labels_resolved') }}
+
+),
+
+label_flags as (
+
+    select * from {{ ref('int_anomaly__label_flags') }}
 
 ),
 
 cost_anomalies as (
 
     select * from {{ ref('cost_anomalies') }}
-
-),
-
-service_names as (
-
-    select distinct
-        x_SourceProvider as provider,
-        x_ServiceCode as service_code,
-        ServiceName as service_name
-    from {{ ref('focus_costs') }}
-    where x_ServiceCode is not null
 
 ),
 
@@ -37,40 +30,6 @@ scored_period as (
 
 ),
 
-labelled_services as (
-
-    select
-        labels.*,
-        coalesce(service_names.service_name, labels.service_name) as focus_service_name
-    from labels
-    left join service_names
-        on
-            labels.x_source_provider = service_names.provider
-            and labels.service_name = service_names.service_code
-
-),
-
-flags as (
-
-    select
-        labelled_services.anomaly_id as label_id,
-        cost_anomalies.charge_date,
-        cost_anomalies.anomaly_id,
-        cost_anomalies.severity
-    from labelled_services
-    inner join cost_anomalies
-        on
-            cost_anomalies.is_anomaly
-            and labelled_services.x_source_provider = cost_anomalies.provider
-            and labelled_services.focus_service_name = cost_anomalies.service_name
-            and (
-                labelled_services.team = cost_anomalies.team
-                or (cost_anomalies.owner_type = 'account' and labelled_services.sub_account_id = cost_anomalies.owner)
-            )
-            and cost_anomalies.charge_date between labelled_services.start_date and labelled_services.end_date
-
-),
-
 detections as (
 
     select
@@ -78,7 +37,7 @@ detections as (
         min(charge_date) as first_flag_date,
         count(*) as flagged_days,
         count(distinct anomaly_id) as episodes
-    from flags
+    from label_flags
     group by label_id
 
 ),
