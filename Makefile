@@ -18,8 +18,10 @@ demo: $(STAMP)
 	$(BIN)/finops dashboard
 
 ## Lint and run the whole suite (loaders, CLI, dbt build with data and unit tests, reconciliation,
-## focus-validator on the exported demo data, dashboard).
+## focus-validator on the exported demo data, dashboard). The dashboard's end-to-end test drives Debian's
+## chromium (not Playwright's own browser download), installed here when missing.
 test: $(STAMP)
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && apt-get install -y -qq chromium; }
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	FINOPS_WAREHOUSE=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint models tests/dbt analyses --disable-progress-bar

@@ -27,13 +27,15 @@ class DashboardError(RuntimeError):
     """The page rendered an exception box."""
 
 
-def _wait_for_render(page: Page) -> None:
+def wait_for_render(page: Page) -> None:
+    """Wait until the app has run, its skeletons are gone and Vega has had time to draw."""
     page.locator(APP_DONE).wait_for(state="attached", timeout=TIMEOUT_MS)
     page.locator("[data-testid='stSkeleton']").first.wait_for(state="detached", timeout=TIMEOUT_MS)
     page.wait_for_timeout(SETTLE_MS)
 
 
-def _fit_viewport_to_content(page: Page) -> None:
+def save_full_page(page: Page, out: Path) -> None:
+    """Save the whole page, not just the viewport, as a PNG."""
     # Streamlit scrolls inside its own container, so a "full page" screenshot would stop at the viewport;
     # growing the viewport to the content height captures the whole page.
     height = page.evaluate(
@@ -42,6 +44,8 @@ def _fit_viewport_to_content(page: Page) -> None:
     )
     page.set_viewport_size({"width": VIEWPORT["width"], "height": max(VIEWPORT["height"], int(height))})
     page.wait_for_timeout(SETTLE_MS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=True)
 
 
 def take_screenshot(url: str, out: Path) -> None:
@@ -55,10 +59,8 @@ def take_screenshot(url: str, out: Path) -> None:
         try:
             page = browser.new_page(viewport=VIEWPORT)
             page.goto(url, timeout=TIMEOUT_MS)
-            _wait_for_render(page)
-            _fit_viewport_to_content(page)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out), full_page=True)
+            wait_for_render(page)
+            save_full_page(page, out)
             exceptions = page.locator(EXCEPTION)
             if exceptions.count():
                 raise DashboardError(f"{url} shows an exception: {exceptions.first.inner_text()[:500]}")

@@ -10,6 +10,7 @@
 {%- endmacro %}
 
 {% macro snowflake__json_text(json_expression, key) -%}
+    {%- if is_fakesnow() %}{{ return(fakesnow__json_text(json_expression, key)) }}{% endif -%}
     get(try_parse_json({{ json_expression }}), '{{ key }}')::varchar
 {%- endmacro %}
 

@@ -18,7 +18,7 @@
     {%- set names = [names] if names is string else names -%}
     {%- set present = [] -%}
     {%- for name in names if name in available -%}
-        {%- do present.append(adapter.quote(name)) -%}
+        {%- do present.append(raw_column_identifier(name)) -%}
     {%- endfor -%}
     {%- if present | length == 0 -%}
         cast(null as varchar)
@@ -27,6 +27,21 @@
     {%- else -%}
         coalesce({% for column in present %}cast({{ column }} as varchar){% if not loop.last %}, {% endif %}{% endfor %})
     {%- endif -%}
+{%- endmacro %}
+
+{#- A raw column by its lower-case name. dlt creates Snowflake columns upper-case (Snowflake's case for
+    unquoted names), so the name is quoted in that case there; quoting keeps names that are keywords
+    (`date`, `start`) usable. -#}
+{% macro raw_column_identifier(name) -%}
+    {{ return(adapter.dispatch('raw_column_identifier', 'finops_warehouse')(name)) }}
+{%- endmacro %}
+
+{% macro default__raw_column_identifier(name) -%}
+    {{ return(adapter.quote(name)) }}
+{%- endmacro %}
+
+{% macro snowflake__raw_column_identifier(name) -%}
+    {{ return(adapter.quote(name | upper)) }}
 {%- endmacro %}
 
 {#- The raw relation to select from, or an empty one when nothing has been loaded for this source yet,

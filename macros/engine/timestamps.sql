@@ -28,6 +28,7 @@
 {%- endmacro %}
 
 {% macro snowflake__parse_utc_timestamp(expression, kind) -%}
+    {%- if is_fakesnow() %}{{ return(fakesnow__parse_utc_timestamp(expression, kind)) }}{% endif -%}
     {%- if kind == 'us_date' -%}
     coalesce(
         try_to_timestamp_ntz({{ expression }}, 'MM/DD/YYYY'),

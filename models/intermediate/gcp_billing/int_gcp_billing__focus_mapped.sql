@@ -68,7 +68,8 @@ charge_rows as (
             when export_rows.sku_description like 'Commitment%' then 'Purchase'
             else 'Usage'
         end as charge_category,
-        export_rows.cost + coalesce(price_discounts.discount_amount, 0) as billed_cost,
+        -- cast back to money: engines differ in the type they give a sum plus a decimal (fakesnow: a float)
+        {{ to_money('export_rows.cost + coalesce(price_discounts.discount_amount, 0)') }} as billed_cost,
         export_rows.cost as contracted_cost,
         coalesce(export_rows.cost_at_list, export_rows.cost) as list_cost,
         price_discounts.commitment_id,

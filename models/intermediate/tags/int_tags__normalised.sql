@@ -74,7 +74,8 @@ keys_cleaned as (
         replace(replace(lower(trim(
             case
                 when lower(entry_key) like 'user:%' then substr(entry_key, 6)
-                when lower(entry_key) like 'user\_%' escape '\' then substr(entry_key, 6)
+                -- no LIKE ... ESCAPE: a backslash is a string escape in Snowflake literals, not in DuckDB's
+                when lower(left(entry_key, 5)) = 'user_' then substr(entry_key, 6)
                 else entry_key
             end
         )), ' ', '_'), '-', '_') as cleaned_key
