@@ -1236,14 +1236,12 @@ def _python_cell(step: dict[str, Any]) -> str:
 
 
 def _dashboard_cell(run: dict[str, Any]) -> str:
-    pages = run["dashboard"]["pages"]
-    return (
-        "; ".join(
-            f"{name} {p.get('render_ms', float('nan')):.0f} ms; {p['cold_ms']:.0f} / {p['warm_ms']:.0f} ms"
-            for name, p in pages.items()
-        )
-        or "-"
-    )
+    cells = []
+    for name, page in run["dashboard"]["pages"].items():
+        # Runs from before the render timing have only the queries' figures.
+        render = f"{page['render_ms']:.0f} ms; " if "render_ms" in page else ""
+        cells.append(f"{name} {render}{page['cold_ms']:.0f} / {page['warm_ms']:.0f} ms")
+    return "; ".join(cells) or "-"
 
 
 def _increment_cell(inc: dict[str, Any]) -> str:
