@@ -123,9 +123,13 @@ def ets(history: np.ndarray, horizon: int) -> Forecast:
         fitted = ETSModel(
             pd.Series(history), error="add", trend="add", damped_trend=True, seasonal=seasonal, seasonal_periods=SEASON
         ).fit(disp=False)
-        end = len(history) + horizon - 1
-        band_80 = fitted.get_prediction(start=len(history), end=end).summary_frame(alpha=0.2)
-        band_95 = fitted.get_prediction(start=len(history), end=end).summary_frame(alpha=0.05)
+        # One prediction serves both bands. A multiplicative season has no analytic interval, so statsmodels
+        # simulates paths; a fixed generator makes the same history give the same bands on every build.
+        prediction = fitted.get_prediction(
+            start=len(history), end=len(history) + horizon - 1, rng=np.random.default_rng(0)
+        )
+        band_80 = prediction.summary_frame(alpha=0.2)
+        band_95 = prediction.summary_frame(alpha=0.05)
     return Forecast(
         band_80["mean"].to_numpy(),
         band_80["pi_lower"].to_numpy(),
