@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dlt
 
+from ingestion.destination import warehouse_destination
+
 META_DATASET = "meta"
 
 # Statuses a file can end in.
@@ -96,7 +98,7 @@ class Ledger:
         """Append this load's log and rejects to the `meta` dataset of the warehouse."""
         pipeline = dlt.pipeline(
             pipeline_name="finops_meta",
-            destination=dlt.destinations.duckdb(credentials=str(warehouse)),
+            destination=warehouse_destination(warehouse),
             dataset_name=META_DATASET,
             pipelines_dir=str(pipelines_dir),
         )

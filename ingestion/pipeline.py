@@ -11,6 +11,7 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.delivery import LoadState
+from ingestion.destination import warehouse_destination
 from ingestion.errors import LoadError
 from ingestion.events.api import is_http
 from ingestion.ledger import SUPERSEDED, FileOutcome, Ledger
@@ -58,11 +59,11 @@ def pipelines_dir(warehouse: Path) -> Path:
 
 
 def make_pipeline(source: str, warehouse: Path) -> dlt.Pipeline:
-    """A dlt pipeline writing into the DuckDB warehouse file."""
+    """A dlt pipeline writing into the warehouse: the DuckDB file, or Snowflake (`ingestion.destination`)."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return dlt.pipeline(
         pipeline_name=f"finops_{source.replace('-', '_')}",
-        destination=dlt.destinations.duckdb(credentials=str(warehouse)),
+        destination=warehouse_destination(warehouse),
         dataset_name=DATASETS[source],
         pipelines_dir=str(pipelines_dir(warehouse)),
     )
