@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from finops_warehouse.forecasting.anomalies import DetectionSettings, detect, episodes
+from finops_warehouse.forecasting.anomalies import DetectionSettings, detect, episodes, first_day_to_write, resume_day
 from finops_warehouse.forecasting.backtest import (
     Accuracy,
     DailySeries,
@@ -17,10 +18,12 @@ from finops_warehouse.forecasting.backtest import (
     forecast_series,
     from_rows,
     interval_scale,
+    keys_to_backtest,
     origins,
 )
 from finops_warehouse.forecasting.calendar import month_back, scheduled_forecast
 from finops_warehouse.forecasting.models import CANDIDATES, SeriesTooShort, ets, seasonal_naive, theta
+from finops_warehouse.forecasting.scoring import score_frame
 from finops_warehouse.forecasting.series import dense_daily
 
 MONDAY = dt.date(2026, 1, 5)
@@ -254,3 +257,134 @@ def test_episodes_split_on_a_change_of_direction() -> None:
     start, end = episodes(flagged, direction)
     assert start.tolist() == [-1, 1, 1, 3, -1, 5]
     assert end.tolist() == [-1, 2, 2, 3, -1, 5]
+
+
+# --- resuming: a new day is scored from the stored state, with the result of a full rescoring ---------------
+
+
+def _eventful_series() -> np.ndarray:
+    """Spikes, a drop, a leak and a level shift that is accepted: every piece of the detector's state."""
+    values = weekly_series(150, noise=0.02, seed=5)
+    values[30] *= 4
+    values[40:42] = 0.0
+    values[55:75] *= 1.045 ** np.arange(1, 21)
+    values[90:] *= 1.6
+    values[140] *= 3
+    return values
+
+
+def _same_detection(left, right, days: slice) -> None:
+    for field in ("expected", "lower", "upper", "score"):
+        np.testing.assert_array_equal(getattr(left, field)[days], getattr(right, field)[days], err_msg=field)
+    for field in ("direction", "is_anomaly", "episode_start", "episode_end", "run_start", "rebaselined_on"):
+        assert getattr(left, field)[days].tolist() == getattr(right, field)[days].tolist(), field
+
+
+def test_the_eventful_series_exercises_every_part_of_the_state() -> None:
+    found = detect(_eventful_series(), MONDAY.weekday(), SETTINGS)
+    assert (found.rebaselined_on >= 0).any()  # an accepted level shift
+    assert set(found.direction[found.is_anomaly]) == {"spike", "drop"}
+    assert (found.run_start[found.is_anomaly] < np.flatnonzero(found.is_anomaly)).any()  # runs longer than a day
+
+
+@pytest.mark.parametrize("resume_from", [0, 10, 31, 41, 60, 80, 95, 96, 104, 110, 141, 149])
+def test_resuming_at_any_day_equals_scoring_the_whole_series(resume_from: int) -> None:
+    values = _eventful_series()
+    whole = detect(values, MONDAY.weekday(), SETTINGS)
+    resumed = detect(values, MONDAY.weekday(), SETTINGS, whole, resume_from)
+    _same_detection(resumed, whole, slice(None))
+
+
+@pytest.mark.parametrize("changed_from", [35, 60, 92, 100, 145])
+def test_resuming_after_a_restatement_equals_scoring_the_restated_series(changed_from: int) -> None:
+    before = _eventful_series()[:146]
+    after = _eventful_series()
+    after[changed_from:] *= 0.7  # the provider restated the days from here on, and delivered four more
+    earlier = detect(before, MONDAY.weekday(), SETTINGS)
+    resume_from = resume_day(before, after, earlier)
+    assert resume_from == changed_from
+    resumed = detect(after, MONDAY.weekday(), SETTINGS, earlier, resume_from)
+    _same_detection(resumed, detect(after, MONDAY.weekday(), SETTINGS), slice(None))
+
+
+def test_only_the_new_day_and_the_open_episode_are_rewritten() -> None:
+    values = _eventful_series()
+    open_leak = detect(values[:70], MONDAY.weekday(), SETTINGS)
+    start = int(open_leak.episode_start[69])
+    assert start > 55 and open_leak.is_anomaly[69]
+    assert first_day_to_write(detect(values[:71], 0, SETTINGS, open_leak, 70), 70) == start
+    quiet = detect(values[:130], MONDAY.weekday(), SETTINGS)
+    assert first_day_to_write(detect(values[:131], 0, SETTINGS, quiet, 130), 130) == 130
+
+
+def _daily_frame(series: dict[str, np.ndarray], days: int) -> pd.DataFrame:
+    rows = [
+        {"anomaly_series_key": key, "charge_date": MONDAY + dt.timedelta(days=day), "actual_cost": Decimal(f"{v:.2f}")}
+        for key, values in series.items()
+        for day, v in enumerate(values[:days])
+        if v
+    ]
+    return pd.DataFrame(rows)
+
+
+def _merged(stored: pd.DataFrame, written: pd.DataFrame) -> pd.DataFrame:
+    """What delete+insert on (series, day) leaves in the table."""
+    keys = ["anomaly_series_key", "charge_date"]
+    kept = stored.merge(written[keys], on=keys, how="left", indicator=True).query("_merge == 'left_only'")
+    merged = pd.concat([kept.drop(columns="_merge"), written], ignore_index=True)
+    return merged.sort_values(keys, ignore_index=True).astype(written.dtypes.to_dict())
+
+
+def test_the_incremental_frame_writes_few_rows_and_leaves_the_table_as_a_full_scoring_would() -> None:
+    series = {"aws|EC2|web": _eventful_series(), "gcp|BigQuery|data": weekly_series(150, level=300.0, seed=9)}
+    stored = score_frame(_daily_frame(series, 120), SETTINGS)
+    written = score_frame(_daily_frame(series, 121), SETTINGS, stored)
+    assert len(written) == 2  # one new day per series: no open episode on day 120
+    full = score_frame(_daily_frame(series, 121), SETTINGS).sort_values(["anomaly_series_key", "charge_date"])
+    pd.testing.assert_frame_equal(_merged(stored, written), full.reset_index(drop=True))
+    assert score_frame(_daily_frame(series, 121), SETTINGS, full).empty  # nothing changed, nothing written
+
+
+def test_stored_scores_made_with_other_settings_are_rescored() -> None:
+    series = {"aws|EC2|web": _eventful_series()}
+    stored = score_frame(_daily_frame(series, 120), SETTINGS)
+    stricter = DetectionSettings(score_threshold=8.0)
+    assert len(score_frame(_daily_frame(series, 121), stricter, stored)) == 121
+
+
+# --- forecasting cost bounded by history ------------------------------------------------------------------
+
+
+def test_the_tail_of_a_series_keeps_its_calendar() -> None:
+    series = series_of(np.arange(10.0), np.arange(10.0) * 2)
+    tail = series.tail(4)
+    assert tail.start == MONDAY + dt.timedelta(days=6)
+    assert tail.usage.tolist() == [6.0, 7.0, 8.0, 9.0] and tail.scheduled.tolist() == [12.0, 14.0, 16.0, 18.0]
+    assert series.tail(20).usage.tolist() == series.usage.tolist()
+
+
+def test_a_backtest_with_a_training_cap_fits_only_the_capped_history() -> None:
+    recent = weekly_series(150, seed=3)  # every cut leaves at least the 90 days the cap allows
+    old_and_recent = np.concatenate([np.full(200, 50_000.0), recent])  # a very different distant past
+    capped = backtest(series_of(old_and_recent, start=MONDAY - dt.timedelta(days=200)), 30, max_train=90)
+    alone = backtest(series_of(recent), 30, max_train=90)
+    assert [(r.model, r.smape) for r in capped] == [(r.model, r.smape) for r in alone]
+
+
+def _stored(keys: list[tuple], through: dt.date) -> pd.DataFrame:
+    return pd.DataFrame([{"series_key": key[0], "data_through": through} for key in keys])
+
+
+@pytest.mark.parametrize(
+    ("days_later", "expected"),
+    [(1, [("new",)]), (6, [("new",)]), (7, [("old",), ("new",)]), (-1, [("old",), ("new",)])],
+    ids=["next-day", "six-days", "a-week-refreshes", "older-data-refreshes"],
+)
+def test_a_stored_backtest_is_kept_for_a_week_and_new_series_are_backtested_at_once(
+    days_later: int, expected: list[tuple]
+) -> None:
+    through = dt.date(2026, 10, 14)
+    keys = [("old",), ("new",)]
+    due = keys_to_backtest(keys, _stored([("old",)], through), ["series_key"], through + dt.timedelta(days_later), 7)
+    assert due == expected
+    assert keys_to_backtest(keys, None, ["series_key"], through, 7) == keys

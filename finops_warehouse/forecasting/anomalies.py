@@ -58,7 +58,12 @@ class DetectionSettings:
 
 @dataclass(frozen=True)
 class Detection:
-    """Per-day results for one series; nan where a day has too little history to be scored."""
+    """Per-day results for one series; nan where a day has too little history to be scored.
+
+    Day indexes are -1 where they do not apply. `run_start` and `rebaselined_on` are the detector's own
+    state: the first day of the run of flagged days a day belongs to, and the day that run was accepted as
+    the new normal. With them a later run can resume at any day instead of rescoring the whole history.
+    """
 
     expected: np.ndarray
     lower: np.ndarray
@@ -68,6 +73,11 @@ class Detection:
     is_anomaly: np.ndarray
     episode_start: np.ndarray
     episode_end: np.ndarray
+    run_start: np.ndarray
+    rebaselined_on: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.expected)
 
 
 def _weekday_factors(history: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
@@ -132,51 +142,142 @@ def _has_settled(actual: np.ndarray, expected: np.ndarray, floor: float) -> bool
     return bool(change > 0 and abs(np.log(change)) < np.log1p(2 * floor))
 
 
-def detect(values: np.ndarray, first_weekday: int, settings: DetectionSettings) -> Detection:
+class _State:
+    """The detector's working arrays: the previous detection's days before `resume_from`, blank after."""
+
+    def __init__(self, values: np.ndarray, previous: Detection | None, resume_from: int) -> None:
+        size = len(values)
+        self.expected, self.lower, self.upper, self.score = (np.full(size, np.nan) for _ in range(4))
+        self.direction = np.full(size, "", dtype=object)
+        self.flagged = np.zeros(size, dtype=bool)
+        self.run_start = np.full(size, -1)
+        self.rebaselined_on = np.full(size, -1)
+        self.history = values.astype(float).copy()
+        self.open_run = -1
+        if previous is None or resume_from == 0:
+            return
+        kept = slice(0, resume_from)
+        for mine, theirs in (
+            (self.expected, previous.expected),
+            (self.lower, previous.lower),
+            (self.upper, previous.upper),
+            (self.score, previous.score),
+            (self.direction, previous.direction),
+            (self.flagged, previous.is_anomaly),
+            (self.run_start, previous.run_start),
+            (self.rebaselined_on, previous.rebaselined_on),
+        ):
+            mine[kept] = theirs[kept]
+        # A run accepted on a later day was not accepted yet when `resume_from` is scored; it may not be now.
+        self.rebaselined_on[kept] = np.where(self.rebaselined_on[kept] >= resume_from, -1, self.rebaselined_on[kept])
+        # The history later days see: flagged days stand in at their expected value until their run is accepted.
+        replaced = self.flagged[kept] & (self.rebaselined_on[kept] < 0)
+        self.history[kept] = np.where(replaced, self.expected[kept], self.history[kept])
+        last = resume_from - 1
+        if self.flagged[last] and self.rebaselined_on[last] < 0:
+            self.open_run = int(self.run_start[last])
+
+
+def detect(
+    values: np.ndarray,
+    first_weekday: int,
+    settings: DetectionSettings,
+    previous: Detection | None = None,
+    resume_from: int = 0,
+) -> Detection:
     """Score every day of a series against the baseline of the days before it.
+
+    Scoring is causal: a day's result depends on the days up to it only. So when the values before
+    `resume_from` are the ones `previous` was computed from, only the days from there on are scored, and
+    the result equals scoring the whole series again.
 
     Args:
         values: Daily cost, oldest first, on a dense grid (zeros for days without charges).
         first_weekday: Weekday (0 = Monday) of values[0].
         settings: Detector settings.
+        previous: An earlier detection of this series, at least `resume_from` days long.
+        resume_from: First day to score; the days before it are taken from `previous`.
 
     Returns:
         The per-day detection.
     """
-    size = len(values)
-    expected, spread, score = (np.full(size, np.nan) for _ in range(3))
-    direction = np.full(size, "", dtype=object)
-    flagged = np.zeros(size, dtype=bool)
-    weekdays = (np.arange(size) + first_weekday) % SEASON
-    history = values.astype(float).copy()
-    run_start = -1
-    for day in range(settings.min_history_days, size):
-        start = max(0, day - settings.window_days)
-        expected[day], spread[day] = baseline(
-            history[start:day], weekdays[start:day], weekdays[day], settings.relative_spread_floor
-        )
-        # A flat or empty history has no spread; this floor makes a deviation of min_impact score exactly the
-        # threshold there, so the impact rule alone decides and no score is infinite.
-        spread[day] = max(spread[day], settings.min_impact / settings.score_threshold)
-        deviation = values[day] - expected[day]
-        score[day] = deviation / spread[day]
-        if abs(deviation) < settings.min_impact or not (
-            abs(score[day]) >= settings.score_threshold or _is_drifting(score, day, settings)
-        ):
-            run_start = -1
-            continue
-        flagged[day] = True
-        direction[day] = "spike" if deviation > 0 else "drop"
-        run_start = day if run_start < 0 else run_start
-        history[day] = expected[day]
-        if day - run_start + 1 >= settings.rebaseline_days and _has_settled(
-            values[run_start : day + 1], expected[run_start : day + 1], settings.relative_spread_floor
-        ):
-            history[run_start : day + 1] = values[run_start : day + 1]
-            run_start = -1
-    band = settings.score_threshold * spread
-    episode_start, episode_end = episodes(flagged, direction)
-    return Detection(expected, expected - band, expected + band, score, direction, flagged, episode_start, episode_end)
+    state = _State(values, previous, resume_from)
+    weekdays = (np.arange(len(values)) + first_weekday) % SEASON
+    for day in range(max(settings.min_history_days, resume_from), len(values)):
+        _score_day(state, values, weekdays, day, settings)
+    episode_start, episode_end = episodes(state.flagged, state.direction)
+    return Detection(
+        state.expected,
+        state.lower,
+        state.upper,
+        state.score,
+        state.direction,
+        state.flagged,
+        episode_start,
+        episode_end,
+        state.run_start,
+        state.rebaselined_on,
+    )
+
+
+def _score_day(state: _State, values: np.ndarray, weekdays: np.ndarray, day: int, settings: DetectionSettings) -> None:
+    start = max(0, day - settings.window_days)
+    expected, spread = baseline(
+        state.history[start:day], weekdays[start:day], weekdays[day], settings.relative_spread_floor
+    )
+    # A flat or empty history has no spread; this floor makes a deviation of min_impact score exactly the
+    # threshold there, so the impact rule alone decides and no score is infinite.
+    spread = max(spread, settings.min_impact / settings.score_threshold)
+    deviation = values[day] - expected
+    state.expected[day] = expected
+    state.lower[day] = expected - settings.score_threshold * spread
+    state.upper[day] = expected + settings.score_threshold * spread
+    state.score[day] = deviation / spread
+    if abs(deviation) < settings.min_impact or not (
+        abs(state.score[day]) >= settings.score_threshold or _is_drifting(state.score, day, settings)
+    ):
+        state.open_run = -1
+        return
+    state.flagged[day] = True
+    state.direction[day] = "spike" if deviation > 0 else "drop"
+    state.open_run = day if state.open_run < 0 else state.open_run
+    state.run_start[day] = state.open_run
+    state.history[day] = expected
+    run = slice(state.open_run, day + 1)
+    if day - state.open_run + 1 >= settings.rebaseline_days and _has_settled(
+        values[run], state.expected[run], settings.relative_spread_floor
+    ):
+        state.history[run] = values[run]
+        state.rebaselined_on[run] = day
+        state.open_run = -1
+
+
+def resume_day(previous_values: np.ndarray, values: np.ndarray, previous: Detection) -> int:
+    """The first day whose value differs from the one `previous` was computed from; len(values) if none.
+
+    Args:
+        previous_values: The values `previous` scored.
+        values: The series now, on the same grid start.
+        previous: The earlier detection.
+
+    Returns:
+        The day to resume scoring at.
+    """
+    common = min(len(previous_values), len(values), len(previous))
+    changed = np.flatnonzero(previous_values[:common] != values[:common])
+    return int(changed[0]) if len(changed) else common
+
+
+def first_day_to_write(detection: Detection, resume_from: int) -> int:
+    """The first day whose stored result a resumed detection may have changed.
+
+    A day before `resume_from` keeps its score, but the episode it belongs to may now end later, and its
+    run may now be accepted as the new normal.
+    """
+    if resume_from == 0 or resume_from > len(detection) or not detection.is_anomaly[resume_from - 1]:
+        return resume_from
+    last = resume_from - 1
+    return int(min(detection.episode_start[last], max(detection.run_start[last], 0)))
 
 
 def episodes(flagged: np.ndarray, direction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

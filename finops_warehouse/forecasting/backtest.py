@@ -23,7 +23,7 @@ from finops_warehouse.forecasting.models import (
     fallback_model,
     forecaster,
 )
-from finops_warehouse.forecasting.series import dense_daily, usage_start
+from finops_warehouse.forecasting.series import as_date, dense_daily, usage_start
 
 SMAPE_TIE = 1e-9
 
@@ -47,6 +47,11 @@ class DailySeries:
     def head(self, days: int) -> DailySeries:
         """The first `days` days."""
         return DailySeries(self.start, self.usage[:days], self.scheduled[:days])
+
+    def tail(self, days: int) -> DailySeries:
+        """The last `days` days (all of them when the series is shorter)."""
+        dropped = max(len(self) - days, 0)
+        return DailySeries(self.start + dt.timedelta(days=dropped), self.usage[dropped:], self.scheduled[dropped:])
 
 
 def from_rows(days: pd.Series, usage: pd.Series, scheduled: pd.Series, data_through: dt.date) -> DailySeries:
@@ -207,7 +212,12 @@ def _accuracy(model: str, horizon: int, cuts: list[_Cut]) -> Accuracy:
 
 
 def backtest(
-    series: DailySeries, horizon: int, max_origins: int = 4, step: int = 7, min_train: int = 28
+    series: DailySeries,
+    horizon: int,
+    max_origins: int = 4,
+    step: int = 7,
+    min_train: int = 28,
+    max_train: int | None = None,
 ) -> list[Accuracy]:
     """Backtest every candidate model on one series.
 
@@ -220,6 +230,8 @@ def backtest(
         max_origins: At most this many cuts.
         step: Days between cuts.
         min_train: Shortest history a cut may leave.
+        max_train: Each cut's model sees at most this many days before the cut (all when None), as the
+            forecast itself does.
 
     Returns:
         One Accuracy per model that could be scored (empty when no cut fits).
@@ -230,7 +242,10 @@ def backtest(
     for model in CANDIDATES:
         try:
             scored = [
-                _cut(series.total[cut : cut + horizon], forecast_series(series.head(cut), model, horizon))
+                _cut(
+                    series.total[cut : cut + horizon],
+                    forecast_series(_training(series, cut, max_train), model, horizon),
+                )
                 for cut in cuts
             ]
         except SeriesTooShort:
@@ -238,6 +253,11 @@ def backtest(
         if scored:
             results.append(_accuracy(model, horizon, scored))
     return results
+
+
+def _training(series: DailySeries, cut: int, max_train: int | None) -> DailySeries:
+    history = series.head(cut)
+    return history if max_train is None else history.tail(max_train)
 
 
 def choose_model(results: list[Accuracy], history_days: int) -> str:
@@ -258,3 +278,31 @@ def choose_model(results: list[Accuracy], history_days: int) -> str:
     if baseline is not None and baseline.smape is not None and baseline.smape - best.smape <= SMAPE_TIE:
         return BASELINE
     return best.model
+
+
+def keys_to_backtest(
+    keys: list[tuple], stored: pd.DataFrame | None, key_columns: list[str], data_through: dt.date, refresh_days: int
+) -> list[tuple]:
+    """The series whose backtest must run now: all of them when the stored one is due, else the new ones.
+
+    Backtesting fits every candidate at every cut, the most expensive step of a build, while the choice of
+    model changes slowly. So a stored backtest is kept for `refresh_days` days of new data; series it does
+    not cover yet are backtested at once.
+
+    Args:
+        keys: Every series key now.
+        stored: The stored backtest rows (with key_columns and data_through), or None.
+        key_columns: The columns of a key.
+        data_through: The latest day of data now.
+        refresh_days: Days of new data after which the whole backtest runs again.
+
+    Returns:
+        The keys to backtest.
+    """
+    if stored is None or stored.empty:
+        return keys
+    backtested_through = as_date(stored["data_through"].min())
+    if (data_through - backtested_through).days >= refresh_days or data_through < backtested_through:
+        return keys
+    known = set(stored[key_columns].itertuples(index=False, name=None))
+    return [key for key in keys if key not in known]

@@ -2,7 +2,8 @@
 
 Each series is forecast with the model its backtest selected, its usage and scheduled charges apart, and
 its intervals rescaled by the backtest's calibration so that an 80% band holds about 80% of outcomes.
-A series without a backtest (too short) gets the seasonal-naive baseline, or its mean under a week.
+A series without a backtest (too short) gets the seasonal-naive baseline, or its mean under a week. Models
+are fitted on at most var forecast_max_training_days days, as in the backtest.
 """
 
 import datetime as dt
@@ -38,7 +39,7 @@ def selected_models(backtested: pd.DataFrame) -> dict[tuple, tuple[str, float, f
     }
 
 
-def forecast_rows(daily: pd.DataFrame, backtested: pd.DataFrame) -> list[dict]:
+def forecast_rows(daily: pd.DataFrame, backtested: pd.DataFrame, max_train: int) -> list[dict]:
     """Forecast rows of every series in the long daily frame."""
     if daily.empty:
         return []
@@ -49,6 +50,7 @@ def forecast_rows(daily: pd.DataFrame, backtested: pd.DataFrame) -> list[dict]:
     rows = []
     for key, group in daily.groupby(KEY, sort=True):
         series = from_rows(group["charge_date"], group["usage_cost"], group["scheduled_cost"], data_through)
+        series = series.tail(max_train)
         name, scale_80, scale_95 = choices.get(key, (fallback_model(len(series)), 1.0, 1.0))
         forecast = forecast_series(series, name, horizon).calibrated(scale_80, scale_95)
         for index, day in enumerate(dates):
@@ -61,4 +63,4 @@ def model(dbt, session):
     dbt.config(materialized="table", packages=["pandas", "numpy", "statsmodels"])
     daily = to_pandas(dbt.ref("int_forecast__daily_series"))
     backtested = to_pandas(dbt.ref("int_forecast__backtested"))
-    return typed_frame(forecast_rows(daily, backtested), DTYPES)
+    return typed_frame(forecast_rows(daily, backtested, int(dbt.config.get("max_train"))), DTYPES)
