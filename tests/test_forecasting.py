@@ -364,10 +364,10 @@ def test_the_tail_of_a_series_keeps_its_calendar() -> None:
 
 
 def test_a_backtest_with_a_training_cap_fits_only_the_capped_history() -> None:
-    recent = weekly_series(150, seed=3)  # every cut leaves at least the 90 days the cap allows
-    old_and_recent = np.concatenate([np.full(200, 50_000.0), recent])  # a very different distant past
-    capped = backtest(series_of(old_and_recent, start=MONDAY - dt.timedelta(days=200)), 30, max_train=90)
-    alone = backtest(series_of(recent), 30, max_train=90)
+    recent = weekly_series(120, seed=3)  # both cuts leave at least the 90 days the cap allows
+    old_and_recent = np.concatenate([np.full(70, 50_000.0), recent])  # a very different distant past
+    capped = backtest(series_of(old_and_recent, start=MONDAY - dt.timedelta(days=70)), 14, 2, max_train=90)
+    alone = backtest(series_of(recent), 14, 2, max_train=90)
     assert [(r.model, r.smape) for r in capped] == [(r.model, r.smape) for r in alone]
 
 

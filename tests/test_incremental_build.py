@@ -1,8 +1,8 @@
 """Incremental builds: a newer delivery of one billing period rebuilds that period only, and the result
 equals a full rebuild.
 
-One small demo (42 days over three billing periods per provider, enough for anomaly scores) is loaded and
-built once;
+One small demo (28 days across a month end: two billing periods per provider, and two weeks of anomaly
+scores after the detector's minimum history) is loaded and built once;
 each test works on a copy, restates one invoice by changing one line item's cost in a newer delivery (a new
 Azure export run, CUR assembly or GCP extract), loads it, and builds again. A row the build did not write
 again keeps a marker put into it beforehand.
@@ -48,7 +48,7 @@ GCP_SEPTEMBER = "gcp|01AB23-45CD67-89EF01|202609"
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("incremental") / "demo_data"
-    generate_demo(out, days=42, seed=11, scale="small", end_date=END_DATE)
+    generate_demo(out, days=28, seed=11, scale="small", end_date=END_DATE)
     return out
 
 
