@@ -290,3 +290,32 @@ def test_the_server_does_not_start_without_a_token(tmp_path: Path) -> None:
     assert (result.stdout + result.stderr).strip().splitlines() == [
         f"error: no events token: set FINOPS_EVENTS_TOKEN or write one to {token_file} (e.g. openssl rand -hex 32)"
     ]
+
+
+def test_sigterm_finishes_the_request_in_flight_then_stops(tmp_path: Path) -> None:
+    landing, port = tmp_path / "landing", free_port()
+    server = start_server(tmp_path, landing, port)
+    try:
+        body = json.dumps([GOOD]).encode()
+        headers = {**AUTH, "Content-Type": "application/json", "Content-Length": str(len(body))}
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.putrequest("POST", "/events")
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders(body[:10])  # the server is now reading this request's body
+        server.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # stopped listening: new connections are refused
+            try:
+                request(("127.0.0.1", port), "GET", "/health")
+            except (ConnectionRefusedError, ConnectionResetError):
+                break
+            time.sleep(0.05)
+        connection.send(body[10:])
+        response = connection.getresponse()
+        assert response.status == 202, response.read()
+        assert server.wait(timeout=10) == 0
+    finally:
+        server.kill()
+        server.communicate()
+    assert landed_event_ids(landing) == ["g1"]
