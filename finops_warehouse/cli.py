@@ -189,6 +189,37 @@ def dashboard(warehouse: Path, port: int) -> None:
         console.print("dashboard stopped")
 
 
+@main.command("serve-events")
+@click.option(
+    "--landing",
+    envvar="FINOPS_EVENTS_LANDING",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder accepted batches are written to, for `finops load events` (env FINOPS_EVENTS_LANDING).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8600, show_default=True)
+@click.option("--max-body-bytes", type=click.IntRange(min=1), default=5 * 1024 * 1024, show_default=True)
+@click.option("--max-events", type=click.IntRange(min=1), default=10_000, show_default=True, help="Per batch.")
+@click.pass_obj
+def serve_events(warehouse: Path, landing: str, host: str, port: int, max_body_bytes: int, max_events: int) -> None:
+    """Accept business events over HTTP (POST /events, bearer token) into LANDING until SIGTERM or Ctrl-C.
+
+    The token comes from FINOPS_EVENTS_TOKEN or .secrets/events_token beside the warehouse.
+    """
+    from finops_warehouse.events_endpoint.server import Settings, events_token, log_to_stderr, serve
+
+    with user_errors():
+        # Beside the warehouse, like the pseudonymisation key: the secrets of one deployment in one place.
+        token = events_token(warehouse.parent / ".secrets")
+        settings = Settings(Path(landing).expanduser().resolve(), token, max_body_bytes, max_events)
+        log_to_stderr()
+        try:
+            serve(settings, host, port)
+        except OSError as exc:
+            raise UserError(f"{exc.filename or f'{host}:{port}'}: {exc.strerror or exc}") from exc
+
+
 def _load(source: str, location: str, warehouse: Path, per_file: bool = False) -> LoadReport:
     from ingestion.pipeline import run_load
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from ingestion.duck import flattened_text_columns, literal, record_batches
+from ingestion.duck import connect, first_line, flattened_text_columns, literal, record_batches
 from ingestion.errors import LoadError
 from ingestion.files import ExportFile, content_hash, list_files, local_copies
 from ingestion.ledger import Ledger
@@ -64,7 +64,7 @@ def event_batches(
         # A table, not a view: the readers infer each file's schema once, not on every describe.
         con.execute(f"create or replace temp table src as {' union all by name '.join(per_file)}")
         columns = flattened_text_columns(con, "src")
-        names = [part.rsplit(" as ", 1)[-1].strip('"') for part in columns]
+        names = _column_names(columns)
         missing = [c for c in REQUIRED if c not in names]
         if missing:
             raise LoadError(f"{files[0].uri}: not a business events file; missing fields: {', '.join(missing)}")
@@ -81,6 +81,34 @@ def event_batches(
         _log_files(con, ledger, files, local)
         good = "select * exclude (_reject_reason) from shaped where _reject_reason is null"
         yield from record_batches(con, good, files[0].uri if len(files) == 1 else f"{len(files)} event files")
+
+
+def rejected_events(path: Path) -> list[tuple[int, str]]:
+    """(line number, reason) for every event in one events file that `event_batches` would reject.
+
+    The same reader and the same checks as a load, so a caller can refuse a file before it is ever loaded
+    (the HTTP endpoint does, so that an event it accepts always loads).
+    """
+    con = connect()
+    try:
+        con.execute(f"create temp table src as select *, row_number() over () as _line_number from {_reader(path)}")
+        columns = flattened_text_columns(con, "src")
+        names = _column_names(columns)
+        missing = [c for c in REQUIRED if c not in names]
+        if missing:
+            raise LoadError(f"{path}: not a business events file; missing fields: {', '.join(missing)}")
+        shaped = f"select {', '.join(columns)}, _line_number from src"
+        reasons = f"select _line_number, {_reject_reason_sql(set(names))} as reason from ({shaped})"
+        return con.sql(f"select * from ({reasons}) where reason is not null order by 1").fetchall()
+    except duckdb.Error as exc:
+        raise LoadError(f"{path}: {first_line(exc)}") from exc
+    finally:
+        con.close()
+
+
+def _column_names(columns: list[str]) -> list[str]:
+    """The names of `flattened_text_columns` select expressions (`... as "name"`)."""
+    return [part.rsplit(" as ", 1)[-1].strip('"') for part in columns]
 
 
 def _reject_reason_sql(present: set[str]) -> str:
