@@ -159,3 +159,22 @@ def test_no_clear_personal_value_reaches_any_warehouse_table(
                 assert hits == 0, f"{value} in clear in {schema}.{table}.{column}"
     hashed = query(warehouse, "select distinct left(user_email, 3) from raw_events.business_events")
     assert hashed == [("kh:",)]
+
+
+def test_files_that_disagree_on_a_fields_type_load_together(warehouse: Path, tmp_path: Path) -> None:
+    """Each file is read with its own inferred types; a field that is a number in one file and a date or an
+    object in another must not fail the load of both (as the HTTP endpoint lands one file per batch)."""
+    folder = tmp_path / "events"
+    folder.mkdir()
+    batches = {
+        "a.jsonl": [event("a", "2026-10-01T10:00:00Z", order_ref=42, context={"page": "home"})],
+        "b.jsonl": [event("b", "2026-10-01T11:00:00Z", order_ref="2026-10-01", context="checkout")],
+    }
+    for name, rows in batches.items():
+        (folder / name).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    report = run_load("events", str(folder), warehouse)
+    assert sum(f.rows_loaded for f in report.files) == 2
+    assert query(warehouse, "select event_id, order_ref from raw_events.business_events order by 1") == [
+        ("a", "42"),
+        ("b", "2026-10-01"),
+    ]

@@ -302,7 +302,9 @@ def test_sigterm_finishes_the_request_in_flight_then_stops(tmp_path: Path) -> No
         connection.putrequest("POST", "/events")
         for name, value in headers.items():
             connection.putheader(name, value)
-        connection.endheaders(body[:10])  # the server is now reading this request's body
+        connection.endheaders(body[:10])
+        # Connections are accepted in order: once a later one is answered, the server is reading this body.
+        request(("127.0.0.1", port), "GET", "/health")
         server.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:  # stopped listening: new connections are refused

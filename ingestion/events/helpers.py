@@ -56,12 +56,9 @@ def event_batches(
 ) -> Iterator[pa.RecordBatch]:
     """All event files read in one query (events arrive as many small files), checked and pseudonymised."""
     with local_copies(files) as local:
-        per_file = [
-            f"select *, row_number() over () as _line_number, {literal(f.uri)} as _source_file "
-            f"from {_reader(local[f.uri])}"
-            for f in files
-        ]
-        # A table, not a view: the readers infer each file's schema once, not on every describe.
+        # Each file as text before they meet: a field that is a number in one file and a date or an object
+        # in another would otherwise fail the union, and with it the load of every file.
+        per_file = [_file_as_text(con, index, f.uri, local[f.uri]) for index, f in enumerate(files)]
         con.execute(f"create or replace temp table src as {' union all by name '.join(per_file)}")
         columns = flattened_text_columns(con, "src")
         names = _column_names(columns)
@@ -81,6 +78,19 @@ def event_batches(
         _log_files(con, ledger, files, local)
         good = "select * exclude (_reject_reason) from shaped where _reject_reason is null"
         yield from record_batches(con, good, files[0].uri if len(files) == 1 else f"{len(files)} event files")
+
+
+def _file_as_text(con: duckdb.DuckDBPyConnection, index: int, uri: str, path: Path) -> str:
+    """A select of one events file with every field as text, its line numbers and its name.
+
+    Read into a table, not a view: the reader infers the file's schema once, not on every describe.
+    """
+    table = f"events_file_{index}"
+    con.execute(
+        f"create or replace temp table {table} as "
+        f"select *, row_number() over () as _line_number, {literal(uri)} as _source_file from {_reader(path)}"
+    )
+    return f"select {', '.join(flattened_text_columns(con, table))}, _line_number, _source_file from {table}"
 
 
 def rejected_events(path: Path) -> list[tuple[int, str]]:
