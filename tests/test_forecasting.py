@@ -388,3 +388,10 @@ def test_a_stored_backtest_is_kept_for_a_week_and_new_series_are_backtested_at_o
     due = keys_to_backtest(keys, _stored([("old",)], through), ["series_key"], through + dt.timedelta(days_later), 7)
     assert due == expected
     assert keys_to_backtest(keys, None, ["series_key"], through, 7) == keys
+
+
+def test_calibration_never_makes_the_95_interval_narrower_than_the_80_one() -> None:
+    nominal = seasonal_naive(weekly_series(28), 14)
+    calibrated = nominal.calibrated(scale_80=3.0, scale_95=0.5)
+    assert np.all(calibrated.lower_95 <= calibrated.lower_80) and np.all(calibrated.upper_80 <= calibrated.upper_95)
+    assert np.all(calibrated.upper_80 - calibrated.mean == pytest.approx(3.0 * (nominal.upper_80 - nominal.mean)))

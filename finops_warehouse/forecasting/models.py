@@ -57,7 +57,9 @@ class Forecast:
             The recalibrated forecast.
         """
         half_80 = (self.upper_80 - self.lower_80) / 2 * scale_80
-        half_95 = (self.upper_95 - self.lower_95) / 2 * scale_95
+        # The two scales are fitted apart on a few cuts; on a short history they can cross, and a 95%
+        # interval narrower than the 80% one would be a contradiction, so it is at least as wide.
+        half_95 = np.maximum((self.upper_95 - self.lower_95) / 2 * scale_95, half_80)
         return Forecast(self.mean, self.mean - half_80, self.mean + half_80, self.mean - half_95, self.mean + half_95)
 
     def bands(self) -> tuple[np.ndarray, ...]:
