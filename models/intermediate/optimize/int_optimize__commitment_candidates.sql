@@ -62,10 +62,9 @@ bounds as (
 bucket_hours as (
 
     {% for hour in range(24 if grain == 'hour' else 1) -%}
-    select {{ hour }} as bucket_hour
-    {% if not loop.last %}union all
-    {% endif %}
-    {%- endfor %}
+        select {{ hour }} as bucket_hour
+        {%- if not loop.last %} union all {% endif %}
+    {% endfor %}
 
 ),
 
@@ -219,7 +218,7 @@ latest_utilization as (
     from commitment_utilization
     where
         is_commitment_cost_linked
-        and charge_month = (select max(charge_month) from commitment_utilization)
+        and charge_month = (select max(latest.charge_month) from commitment_utilization as latest)
     group by x_SourceProvider, BillingAccountId, CommitmentDiscountType
 
 ),
@@ -249,7 +248,7 @@ owners as (
         select
             *,
             row_number() over (
-                partition by offer_id, BillingAccountId, commitment_key order by allocated_effective_cost desc, team
+                partition by offer_id, BillingAccountId, commitment_key order by allocated_effective_cost desc, team asc
             ) as team_rank
         from owner_costs
     ) as ranked

@@ -33,7 +33,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by x_SourceProvider, ResourceId order by allocated_effective_cost desc, team
+            partition by x_SourceProvider, ResourceId order by allocated_effective_cost desc, team asc
         ) as team_rank
     from per_team
 

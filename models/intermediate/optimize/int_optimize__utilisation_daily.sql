@@ -16,7 +16,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by provider_name, resource_id, metric, metric_date order by loaded_at desc, source_file
+            partition by provider_name, resource_id, metric, metric_date order by loaded_at desc, source_file asc
         ) as load_rank
     from unioned
 

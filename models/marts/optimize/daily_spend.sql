@@ -82,7 +82,8 @@ provisional as (
     left join covered_days
         on cost_explorer.account_id = covered_days.SubAccountId and cost_explorer.charge_date = covered_days.charge_date
     where covered_days.SubAccountId is null
-    group by cost_explorer.charge_date, cost_explorer.account_id, cost_explorer.group_value, cost_explorer.billing_currency
+    group by
+        cost_explorer.charge_date, cost_explorer.account_id, cost_explorer.group_value, cost_explorer.billing_currency
 
 ),
 
