@@ -633,6 +633,47 @@ def commitments(warehouse: str, start: date, end: date, providers: tuple[str, ..
     return _frame(warehouse, sql, params)
 
 
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def recommendations(
+    warehouse: str,
+    providers: tuple[str, ...] = (),
+    business_units: tuple[str, ...] = (),
+    teams: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Savings opportunities, largest monthly saving first, exact (Decimal).
+
+    They are as of the last day of data, so no date range applies; teams and business units are the owners'.
+    """
+    where, params = _where(
+        _in("x_SourceProvider", "provider", providers),
+        _in("business_unit", "business_unit", business_units),
+        _in("owner_team", "team", teams),
+    )
+    sql = f"""
+        select
+            recommendation_id,
+            recommendation_type,
+            rule,
+            x_SourceProvider as provider,
+            resource_id,
+            owner_team,
+            business_unit,
+            action,
+            estimated_monthly_saving,
+            reporting_currency as currency,
+            confidence,
+            first_seen_date,
+            as_of_date,
+            current_coverage,
+            current_utilization,
+            evidence
+        from marts.recommendations
+        where {where}
+        order by estimated_monthly_saving desc, recommendation_id
+    """
+    return _frame(warehouse, sql, params)
+
+
 _SOURCE_LOAD_COLUMNS = [
     "source",
     "last_loaded_at",

@@ -89,7 +89,12 @@ def main(ctx: click.Context, warehouse: str | None) -> None:
 def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_validation: bool) -> None:
     """Generate demo exports, load them, build the marts and print a summary."""
     from finops_warehouse.demo import generate_demo
-    from finops_warehouse.summary import print_forecasts_and_anomalies, print_summary, print_unit_economics
+    from finops_warehouse.summary import (
+        print_forecasts_and_anomalies,
+        print_savings,
+        print_summary,
+        print_unit_economics,
+    )
 
     started = time.monotonic()
     out_dir = Path(out).resolve()
@@ -108,6 +113,7 @@ def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_valid
         print_summary(console, warehouse)
         print_forecasts_and_anomalies(console, warehouse)
         print_unit_economics(console, warehouse)
+        print_savings(console, warehouse)
         reconciled = _reconcile(warehouse, result.expected_totals)
         conformant = skip_validation or _validate(warehouse)
     if not (reconciled and conformant):
