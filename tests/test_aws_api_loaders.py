@@ -241,3 +241,21 @@ def test_utilisation_csv_rejects_bad_rows_naming_line_and_problem(warehouse: Pat
     ]
     assert all(file.endswith("utilisation.csv") for file, _, _ in rejected)
     assert Decimal("12.5") == Decimal(query(warehouse, "select average from raw_utilisation.metrics")[0][0])
+
+
+def test_the_command_line_asks_for_the_window_or_the_path(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from finops_warehouse.cli import main
+
+    runner = CliRunner()
+    warehouse = str(tmp_path / "w.duckdb")
+    no_window = runner.invoke(main, ["--warehouse", warehouse, "load", "aws-cost-explorer", "--start", "2026-11-01"])
+    no_path = runner.invoke(main, ["--warehouse", warehouse, "load", "utilisation"])
+    backwards = runner.invoke(
+        main, ["--warehouse", warehouse, "load", "aws-cloudwatch", "--start", "2026-11-02", "--end", "2026-11-01"]
+    )
+
+    assert no_window.exit_code == 1 and "aws-cost-explorer needs --start and --end" in no_window.output
+    assert no_path.exit_code == 1 and "utilisation needs PATH_OR_URL" in no_path.output
+    assert backwards.exit_code == 1 and "--end 2026-11-01 must be after --start 2026-11-02" in backwards.output
