@@ -56,19 +56,20 @@ def error_code(exc: ClientError) -> str:
 
 def call(operation: Callable[..., dict], backoff: Backoff, what: str, **kwargs: Any) -> dict:
     """One API call, retried with backoff while it is throttled; other errors become a LoadError naming `what`."""
-    for attempt in range(backoff.attempts):
+    attempt = 0
+    while True:
         try:
             return operation(**kwargs)
         except ClientError as exc:
             if error_code(exc) not in THROTTLING_CODES:
                 message = exc.response.get("Error", {}).get("Message", exc)
                 raise LoadError(f"{what}: {error_code(exc)}: {message}") from exc
-            if attempt == backoff.attempts - 1:
+            if attempt + 1 >= backoff.attempts:
                 raise LoadError(f"{what}: still throttled after {backoff.attempts} attempts") from exc
             backoff.sleep(backoff.delay(attempt))
+            attempt += 1
         except BotoCoreError as exc:
             raise LoadError(f"{what}: {exc}") from exc
-    raise AssertionError("unreachable: the loop returns or raises")
 
 
 def pages(
