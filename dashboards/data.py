@@ -634,22 +634,13 @@ def commitments(warehouse: str, start: date, end: date, providers: tuple[str, ..
 
 
 @st.cache_data(ttl=QUERY_TTL, show_spinner=False)
-def recommendations(
-    warehouse: str,
-    providers: tuple[str, ...] = (),
-    business_units: tuple[str, ...] = (),
-    teams: tuple[str, ...] = (),
-) -> pd.DataFrame:
+def recommendations(warehouse: str) -> pd.DataFrame:
     """Savings opportunities, largest monthly saving first, exact (Decimal).
 
-    They are as of the last day of data, so no date range applies; teams and business units are the owners'.
+    All of them: they are as of the last day of data (no date range applies) and few (one per resource or
+    commitment found), so the page filters them by provider and owner itself.
     """
-    where, params = _where(
-        _in("x_SourceProvider", "provider", providers),
-        _in("business_unit", "business_unit", business_units),
-        _in("owner_team", "team", teams),
-    )
-    sql = f"""
+    sql = """
         select
             recommendation_id,
             recommendation_type,
@@ -668,10 +659,9 @@ def recommendations(
             current_utilization,
             evidence
         from marts.recommendations
-        where {where}
         order by estimated_monthly_saving desc, recommendation_id
     """
-    return _frame(warehouse, sql, params)
+    return _frame(warehouse, sql)
 
 
 _SOURCE_LOAD_COLUMNS = [

@@ -79,12 +79,21 @@ def _table(rows: pd.DataFrame, names: dict[str, str]) -> None:
     )
 
 
+def _filtered(rows: pd.DataFrame, f: filters.Filters) -> pd.DataFrame:
+    """The sidebar's providers, business units and teams; a team or business unit is the owner's."""
+    keep = pd.Series(True, index=rows.index)
+    for column, picked in (("provider", f.providers), ("business_unit", f.business_units), ("owner_team", f.teams)):
+        if picked:
+            keep &= rows[column].isin(picked)
+    return rows[keep]
+
+
 def render() -> None:
     f = filters.current()
     names = data.provider_names(f.warehouse)
     st.title("Savings opportunities")
     filters.require(f, "marts.recommendations")
-    rows = data.recommendations(f.warehouse, f.providers, f.business_units, f.teams)
+    rows = _filtered(data.recommendations(f.warehouse), f)
     scope = ", ".join(names.get(p, p) for p in f.providers) or "all providers"
     if f.business_units:
         scope += " · business unit " + ", ".join(f.business_units)
