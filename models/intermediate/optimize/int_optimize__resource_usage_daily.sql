@@ -28,20 +28,40 @@ idle_usage_meters as (
 
 ),
 
+idle_meters as (
+
+    {#- One pattern per meter (the first by pattern), so a meter two patterns match is still counted once. #}
+    select
+        meters.x_SourceProvider,
+        meters.SkuMeter,
+        min(idle_usage_meters.sku_meter_pattern) as idle_sku_meter_pattern
+    from (
+        select distinct
+            x_SourceProvider,
+            SkuMeter
+        from focus_costs
+    ) as meters
+    inner join idle_usage_meters
+        on
+            meters.x_SourceProvider = idle_usage_meters.provider
+            and meters.SkuMeter like idle_usage_meters.sku_meter_pattern
+    group by meters.x_SourceProvider, meters.SkuMeter
+
+),
+
 classified as (
 
     select
         focus_costs.*,
         idle_usage_meters.resource_kind as idle_resource_kind,
         idle_usage_meters.action as idle_action,
-        idle_usage_meters.sku_meter_pattern as idle_sku_meter_pattern,
-        focus_costs.PricingUnit = 'Hours' and idle_usage_meters.provider is null as is_compute,
+        idle_meters.idle_sku_meter_pattern,
+        focus_costs.PricingUnit = 'Hours' and idle_meters.SkuMeter is null as is_compute,
         lower(focus_costs.PricingUnit) like '%b-month%' as is_storage
     from focus_costs
-    left join idle_usage_meters
-        on
-            focus_costs.x_SourceProvider = idle_usage_meters.provider
-            and focus_costs.SkuMeter like idle_usage_meters.sku_meter_pattern
+    left join idle_meters
+        on focus_costs.x_SourceProvider = idle_meters.x_SourceProvider and focus_costs.SkuMeter = idle_meters.SkuMeter
+    left join idle_usage_meters on idle_meters.idle_sku_meter_pattern = idle_usage_meters.sku_meter_pattern
 
 ),
 
