@@ -28,6 +28,7 @@ pages = [
     # The alert webhook links to `{dashboard}/anomalies?anomaly=...`: this path is part of that contract.
     st.Page("views/anomalies.py", title="Anomalies", icon=":material/warning:", url_path="anomalies"),
     st.Page("views/commitments.py", title="Commitments", icon=":material/handshake:", url_path="commitments"),
+    st.Page("views/savings.py", title="Savings opportunities", icon=":material/savings:", url_path="savings"),
     st.Page("views/data_quality.py", title="Data quality", icon=":material/fact_check:", url_path="data-quality"),
 ]
 page = st.navigation(pages)

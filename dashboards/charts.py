@@ -110,6 +110,26 @@ def daily_trend_chart(actuals: pd.DataFrame, forecast: pd.DataFrame, currency: s
     return alt.layer(band, predicted, actual).properties(height=340)
 
 
+def savings_chart(frame: pd.DataFrame, currency: str) -> alt.Chart:
+    """Estimated monthly saving per owner team, stacked by recommendation type, largest first."""
+    saving_title = f"Saving per month ({currency})"
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("saving:Q", title=saving_title, axis=alt.Axis(format=",.0f", tickCount=5)),
+            y=alt.Y("owner_team:N", title="Owner", sort="-x", axis=alt.Axis(labelLimit=220)),
+            color=alt.Color("recommendation_type:N", title="Type"),
+            tooltip=[
+                alt.Tooltip("owner_team:N", title="Owner"),
+                alt.Tooltip("recommendation_type:N", title="Type"),
+                alt.Tooltip("saving:Q", title=saving_title, format=",.2f"),
+            ],
+        )
+        .properties(title=f"Estimated saving per month in {currency}", height=alt.Step(28))
+    )
+
+
 def stacked_bar_chart(frame: pd.DataFrame, group: str, group_title: str, currency: str) -> alt.Chart:
     """Effective cost per `group` (business unit or team), stacked by service category, largest first."""
     cost_title = f"Effective cost ({currency})"

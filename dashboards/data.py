@@ -633,6 +633,37 @@ def commitments(warehouse: str, start: date, end: date, providers: tuple[str, ..
     return _frame(warehouse, sql, params)
 
 
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def recommendations(warehouse: str) -> pd.DataFrame:
+    """Savings opportunities, largest monthly saving first, exact (Decimal).
+
+    All of them: they are as of the last day of data (no date range applies) and few (one per resource or
+    commitment found), so the page filters them by provider and owner itself.
+    """
+    sql = """
+        select
+            recommendation_id,
+            recommendation_type,
+            rule,
+            x_SourceProvider as provider,
+            resource_id,
+            owner_team,
+            business_unit,
+            action,
+            estimated_monthly_saving,
+            reporting_currency as currency,
+            confidence,
+            first_seen_date,
+            as_of_date,
+            current_coverage,
+            current_utilization,
+            evidence
+        from marts.recommendations
+        order by estimated_monthly_saving desc, recommendation_id
+    """
+    return _frame(warehouse, sql)
+
+
 _SOURCE_LOAD_COLUMNS = [
     "source",
     "last_loaded_at",

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,12 +21,23 @@ from finops_warehouse.alerts import alerts_command
 from finops_warehouse.paths import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
 
 if TYPE_CHECKING:
-    from ingestion.pipeline import LoadReport
+    from ingestion.pipeline import ApiRequest, LoadReport
 
 console = Console(highlight=False)
-LOAD_SOURCES = ("aws-cur", "azure", "gcp", "events", "fx", "anomaly-labels")
+LOAD_SOURCES = (
+    "aws-cur", "azure", "gcp", "events", "fx", "anomaly-labels", "utilisation", "aws-cloudwatch", "aws-cost-explorer",
+)  # fmt: skip
+# Sources read from an AWS API for --start/--end rather than from a path.
+API_SOURCES = ("aws-cloudwatch", "aws-cost-explorer")
 # Where `finops demo` finds each provider's files inside the generated folder.
-DEMO_LAYOUT = {"aws-cur": "aws", "azure": "azure", "gcp": "gcp", "events": "events", "anomaly-labels": "labels"}
+DEMO_LAYOUT = {
+    "aws-cur": "aws",
+    "azure": "azure",
+    "gcp": "gcp",
+    "events": "events",
+    "anomaly-labels": "labels",
+    "utilisation": "utilisation",
+}
 
 
 class UserError(click.ClickException):
@@ -77,7 +89,12 @@ def main(ctx: click.Context, warehouse: str | None) -> None:
 def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_validation: bool) -> None:
     """Generate demo exports, load them, build the marts and print a summary."""
     from finops_warehouse.demo import generate_demo
-    from finops_warehouse.summary import print_forecasts_and_anomalies, print_summary, print_unit_economics
+    from finops_warehouse.summary import (
+        print_forecasts_and_anomalies,
+        print_savings,
+        print_summary,
+        print_unit_economics,
+    )
 
     started = time.monotonic()
     out_dir = Path(out).resolve()
@@ -96,6 +113,7 @@ def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_valid
         print_summary(console, warehouse)
         print_forecasts_and_anomalies(console, warehouse)
         print_unit_economics(console, warehouse)
+        print_savings(console, warehouse)
         reconciled = _reconcile(warehouse, result.expected_totals)
         conformant = skip_validation or _validate(warehouse)
     if not (reconciled and conformant):
@@ -105,16 +123,45 @@ def demo(warehouse: Path, days: int, seed: int, scale: str, out: str, skip_valid
 
 @main.command()
 @click.argument("source", type=click.Choice(LOAD_SOURCES))
-@click.argument("path_or_url")
+@click.argument("path_or_url", required=False)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="API sources: first day to read (UTC).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="API sources: day after the last one (exclusive).")
+@click.option(
+    "--granularity", type=click.Choice(["DAILY", "HOURLY"]), default="DAILY", show_default=True,
+    help="aws-cost-explorer: daily or hourly spend.",
+)  # fmt: skip
+@click.option("--tag", "tags", multiple=True, help="aws-cost-explorer: also group by this tag key (repeatable).")
 @click.option("--allow-rejects", is_flag=True, help="Exit 0 even when rows or files were rejected.")
 @click.pass_obj
-def load(warehouse: Path, source: str, path_or_url: str, allow_rejects: bool) -> None:
-    """Load native exports from a folder, a file or an s3:// gs:// az:// prefix.
+def load(
+    warehouse: Path,
+    source: str,
+    path_or_url: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    granularity: str,
+    tags: tuple[str, ...],
+    allow_rejects: bool,
+) -> None:
+    """Load native exports from a folder, a file or an s3:// gs:// az:// prefix, or read an AWS API.
+
+    `aws-cost-explorer` and `aws-cloudwatch` take --start and --end (end exclusive) instead of a path and
+    use the default AWS credential chain (environment, profile, instance role).
 
     Prints one line per file. Rejected rows are kept in meta.rejected_rows, every file in meta.load_log.
     """
+    from ingestion.pipeline import ApiRequest
+
+    api = None
+    if source in API_SOURCES:
+        if start is None or end is None:
+            raise UserError(f"{source} needs --start and --end (YYYY-MM-DD, end exclusive)")
+        api = ApiRequest(start.date(), end.date(), granularity, tags)
+        path_or_url = f"{source} {start.date()}..{end.date()}"
+    elif path_or_url is None:
+        raise UserError(f"{source} needs PATH_OR_URL: the folder, file or bucket prefix to load")
     with user_errors():
-        report = _load(source, path_or_url, warehouse, per_file=True)
+        report = _load(source, path_or_url, warehouse, per_file=True, api=api)
     problems = [f for f in report.files if f.status in ("failed", "skipped") or f.rows_rejected]
     if problems and not allow_rejects:
         raise UserError(
@@ -220,11 +267,13 @@ def serve_events(warehouse: Path, landing: str, host: str, port: int, max_body_b
             raise UserError(f"{exc.filename or f'{host}:{port}'}: {exc.strerror or exc}") from exc
 
 
-def _load(source: str, location: str, warehouse: Path, per_file: bool = False) -> LoadReport:
+def _load(
+    source: str, location: str, warehouse: Path, per_file: bool = False, api: ApiRequest | None = None
+) -> LoadReport:
     from ingestion.pipeline import run_load
 
     with console.status(f"loading {source} from {location}") as status:
-        report = run_load(source, location, warehouse, on_step=lambda message: status.update(message))
+        report = run_load(source, location, warehouse, on_step=lambda message: status.update(message), api=api)
     if per_file:
         for f in report.files:
             detail = f" ({f.error})" if f.error else ""

@@ -136,3 +136,25 @@ def print_unit_economics(console: Console, warehouse: Path) -> None:
 
 def _optional_money(value: Decimal | None) -> str:
     return "-" if value is None else f"{value.quantize(Decimal('0.0001')):,}"
+
+
+def print_savings(console: Console, warehouse: Path, top: int = 10) -> None:
+    """The largest savings opportunities of marts.recommendations and their total per month."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.sql(
+            """
+            select rule, resource_id, owner_team, action, reporting_currency, estimated_monthly_saving
+            from marts.recommendations
+            order by estimated_monthly_saving desc, recommendation_id
+            """
+        ).fetchall()
+    table = Table(title=f"Savings opportunities (top {min(top, len(rows))} of {len(rows)})")
+    for name in ("resource", "owner", "action"):
+        table.add_column(name, overflow="fold")
+    table.add_column("per month", justify="right")
+    for _, resource, owner, action, currency, saving in rows[:top]:
+        table.add_row(resource, owner, action, f"{currency} {_money(saving)}")
+    console.print(table)
+    currencies = {currency for *_, currency, _ in rows}
+    total = sum((saving for *_, saving in rows), Decimal(0))
+    console.print(f"total estimated saving: {' '.join(sorted(currencies))} {_money(total)} per month")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from ingestion.aws_api import Backoff, ClientFactory, client_factory
 from ingestion.delivery import LoadState
 from ingestion.destination import warehouse_destination
 from ingestion.errors import LoadError
@@ -23,6 +24,9 @@ DATASETS = {
     "events": "raw_events",
     "fx": "raw_fx",
     "anomaly-labels": "raw_labels",
+    "utilisation": "raw_utilisation",
+    "aws-cloudwatch": "raw_aws_cloudwatch",
+    "aws-cost-explorer": "raw_aws_cost_explorer",
 }
 RAW_TABLES = {
     "aws-cur": "line_items",
@@ -31,7 +35,33 @@ RAW_TABLES = {
     "events": "business_events",
     "fx": "rates",
     "anomaly-labels": "anomaly_labels",
+    "utilisation": "metrics",
+    "aws-cloudwatch": "metrics",
+    "aws-cost-explorer": "costs",
 }
+# Sources read from an AWS API for a window of days rather than from files.
+API_SOURCES = ("aws-cloudwatch", "aws-cost-explorer")
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """What an API source reads: days `start` (inclusive) to `end` (exclusive), and how to call AWS.
+
+    Attributes:
+        start: First day.
+        end: Day after the last one.
+        granularity: Cost Explorer only: DAILY or HOURLY.
+        tag_keys: Cost Explorer only: tag keys to group by as well.
+        clients: service name -> boto3 client; tests pass moto-backed or stubbed ones.
+        backoff: Retry policy on throttling (its sleep is injectable).
+    """
+
+    start: date
+    end: date
+    granularity: str = "DAILY"
+    tag_keys: tuple[str, ...] = ()
+    clients: ClientFactory | None = None
+    backoff: Backoff = field(default_factory=Backoff)
 
 
 @dataclass
@@ -69,8 +99,16 @@ def make_pipeline(source: str, warehouse: Path) -> dlt.Pipeline:
     )
 
 
-def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str], None] | None = None) -> LoadReport:
+def run_load(
+    source: str,
+    location: str,
+    warehouse: Path,
+    on_step: Callable[[str], None] | None = None,
+    api: ApiRequest | None = None,
+) -> LoadReport:
     """Load the exports at `location` (folder, file or bucket prefix) for `source` into `warehouse`.
+
+    API sources (`API_SOURCES`) read the window in `api` instead; `location` only names it in messages.
 
     Every file looked at is logged in `meta.load_log` and every row not loaded in `meta.rejected_rows`,
     whether the load succeeds or not.
@@ -85,7 +123,7 @@ def run_load(source: str, location: str, warehouse: Path, on_step: Callable[[str
     pipeline = make_pipeline(source, warehouse)
     step(f"discovering {source} deliveries in {location}")
     state = _load_state(pipeline, source, loaded_at)
-    dlt_source = _build_source(source, location, report, ledger, state, warehouse)
+    dlt_source = _build_source(source, location, report, ledger, state, warehouse, api)
     step(f"loading {len(report.deliveries)} delivery(ies) into {DATASETS[source]}")
     try:
         pipeline.run(dlt_source, loader_file_format="parquet")
@@ -124,8 +162,23 @@ def _query(pipeline: dlt.Pipeline, sql: str) -> list[tuple]:
 
 
 def _build_source(
-    source: str, location: str, report: LoadReport, ledger: Ledger, state: LoadState, warehouse: Path
+    source: str,
+    location: str,
+    report: LoadReport,
+    ledger: Ledger,
+    state: LoadState,
+    warehouse: Path,
+    api: ApiRequest | None = None,
 ) -> dlt.sources.DltSource:
+    if source in API_SOURCES:
+        return _api_source(source, location, report, ledger, state, api)
+    if source == "utilisation":
+        from ingestion.utilisation import utilisation_source
+        from ingestion.utilisation.helpers import discover as discover_utilisation
+
+        files = discover_utilisation(location)
+        report.deliveries = [f.relative_path for f in files]
+        return utilisation_source(files, state.loaded_at, ledger)
     if source == "fx":
         from ingestion.fx_rates import fx_rates_source
         from ingestion.fx_rates.helpers import discover as discover_rates
@@ -161,6 +214,25 @@ def _build_source(
         for f in delivery.superseded:
             ledger.open_file(f.uri, delivery.delivery_id).finish(SUPERSEDED, "an older delivery of the same period")
     return make_source(deliveries, ledger, state)
+
+
+def _api_source(
+    source: str, location: str, report: LoadReport, ledger: Ledger, state: LoadState, api: ApiRequest | None
+) -> dlt.sources.DltSource:
+    if api is None:
+        raise LoadError(f"{source} reads an AWS API: give the days to read (--start and --end)")
+    clients = api.clients or client_factory()
+    report.deliveries = [location]
+    if source == "aws-cloudwatch":
+        from ingestion.aws_cloudwatch import aws_cloudwatch_source
+        from ingestion.aws_cloudwatch.helpers import MetricWindow
+
+        return aws_cloudwatch_source(MetricWindow(api.start, api.end), clients, api.backoff, state.loaded_at, ledger)
+    from ingestion.aws_cost_explorer import aws_cost_explorer_source
+    from ingestion.aws_cost_explorer.helpers import CostWindow
+
+    window = CostWindow(api.start, api.end, api.granularity, api.tag_keys)
+    return aws_cost_explorer_source(window, clients, api.backoff, state.loaded_at, ledger)
 
 
 def _provider(source: str, location: str) -> tuple[list, Callable]:

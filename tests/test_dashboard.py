@@ -160,6 +160,20 @@ def commitments_headline(warehouse: Path) -> dict[str, str]:
     return headline
 
 
+def savings_headline(warehouse: Path) -> dict[str, str]:
+    (currency,) = {c for (c,) in query(warehouse, "select distinct reporting_currency from marts.recommendations")}
+    total, count, high = query(
+        warehouse,
+        "select sum(estimated_monthly_saving), count(*), "
+        "coalesce(sum(estimated_monthly_saving) filter (where confidence = 'high'), 0) from marts.recommendations",
+    )[0]
+    return {
+        f"Saving per month ({currency})": format_money(total, currency),
+        "Opportunities": f"{count:,}",
+        f"High confidence ({currency})": format_money(high, currency),
+    }
+
+
 def data_quality_headline(warehouse: Path) -> dict[str, str]:
     partitions = query(
         warehouse, "select count(distinct (x_BillingPartition, BillingCurrency)) from marts.focus_costs"
@@ -187,6 +201,7 @@ PAGES = (
     ("views/forecast_budgets.py", "forecast", forecast_headline),
     ("views/anomalies.py", "anomalies", anomalies_headline),
     ("views/commitments.py", "commitments", commitments_headline),
+    ("views/savings.py", "savings", savings_headline),
     ("views/data_quality.py", "data-quality", data_quality_headline),
 )
 
@@ -423,3 +438,15 @@ def test_data_quality_without_the_load_log_says_so(demo: Path, tmp_path: Path, m
     assert any("no `meta.load_log`" in info.value for info in app.info)
     assert "Sources within SLA" not in metrics(app)
     assert not app.success, "no claim that nothing was rejected"
+
+
+def test_savings_follow_the_owner_filter_sorted_by_saving_with_a_download(demo: Path) -> None:
+    app = run("views/savings.py", params={"team": "storefront"})
+
+    table = app.dataframe[0].value
+    savings = list(table["estimated_monthly_saving"])
+    assert savings == sorted(savings, reverse=True)
+    assert set(table["owner_team"]) == {"storefront"}
+    expected = query(demo, "select count(*) from marts.recommendations where owner_team = 'storefront'")[0][0]
+    assert len(table) == expected > 0
+    assert len(app.get("download_button")) == 1

@@ -23,6 +23,7 @@ from finops_warehouse.demo.encode import (
     stable_token,
 )
 from finops_warehouse.demo.labels import AnomalyPlan, AnomalyTracker, anomaly_multiplier
+from finops_warehouse.demo.optimize import PLANTED, planted_start_end
 from finops_warehouse.demo.streams import (
     CASE_DRIFT,
     DayUsage,
@@ -155,6 +156,12 @@ AWS_SPECS: tuple[UsageSpec, ...] = (
           desc="$0.008 per used Application load balancer capacity unit-hour (or partial hour)"),
     _spec("athena_scan", "AmazonAthena", "{r}-DataScannedInTB", "RunQuery", "Terabytes", "5", _FINE, 1.2, "batch",
           family="Serverless", desc="$5.00 per Terabyte of data scanned"),
+    # Used only by planted streams (finops_warehouse.demo.optimize), never drawn into a workload mix.
+    _spec("eip_idle", "AmazonVPC", "{p}PublicIPv4:IdleAddress", "AssociateAddressVPC", "Hrs", "0.005", _HOUR, 24,
+          "flat", 24, family="IP Address", resource="eip", desc="$0.005 per idle public IPv4 address per hour"),
+    _spec("cache_m6g_xl", "AmazonElastiCache", "{p}NodeUsage:cache.m6g.xlarge", "CreateCacheCluster:0002", "Hrs",
+          "0.308", _HOUR, 24, "flat", 24, family="Cache Instance", instance_type="cache.m6g.xlarge",
+          resource="elasticache", desc="$0.308 per Redis cache.m6g.xlarge node-hour (or partial hour)"),
     _spec("glue_dpu", "AWSGlue", "{r}-ETL-DPU-Hour", "Jobrun", "DPU-Hour", "0.44", _HOUR, 40, "batch",
           family="AWS Glue", resource="gluejob",
           desc="$0.44 per DPU-Hour for each Apache Spark or Spark Streaming job"),
@@ -438,14 +445,21 @@ class AwsModel:
         cost_centers = {t.key: t.cost_center for t in COMPANY.teams}
         self.streams = build_streams(rng, self.table, owners, MIXES, n_streams, window, CASE_DRIFT, cost_centers)
         self.reservations, self.stream_ri = self._reserve()
+        # Planted after the commitments are placed, so no reservation picks them up.
+        self.planted, fixed_quantity = self._plant(cost_centers)
+        self.stream_ri = np.concatenate([self.stream_ri, np.full(len(self.streams) - len(self.stream_ri), -1)])
         self.sp_rate_q, self.sp_rate = self._sp_rates()
         self.sp_eligible = np.array([self.table.specs[s].attrs.get("sp") == "1" for s in self.streams.spec])
-        self.sp_eligible &= self.stream_ri < 0
+        self.sp_eligible &= (self.stream_ri < 0) & np.isnan(fixed_quantity)
         self.savings_plan = self._size_savings_plan()
         sub_accounts = [self.accounts[o].account_id for o in self.streams.owner]
-        services = [self.table.service[s] for s in self.streams.spec]
+        # A planted stream's service is blanked for targeting only: no anomaly ever bends it.
+        services = ["" if i in self.planted else self.table.service[s] for i, s in enumerate(self.streams.spec)]
         multiplier, self.anomaly_targets = anomaly_multiplier(plans, layout, sub_accounts, services)
-        self.usage = UsageModel(self.streams, self.table, window, seed, code, multiplier, fixed=self.stream_ri >= 0)
+        self.usage = UsageModel(
+            self.streams, self.table, window, seed, code, multiplier, fixed=self.stream_ri >= 0,
+            fixed_quantity=fixed_quantity,
+        )  # fmt: skip
         self.static = StaticTable(self)
 
     # ----- commitments -----------------------------------------------------------------------------------
@@ -468,6 +482,54 @@ class AwsModel:
             units = len(covered) + 1
             reservations.append(Reservation(arn, account.account_id, spec, units, parse_decimal(plan.hourly_rate, 10)))
         return reservations, stream_ri
+
+    def _plant(self, cost_centers: dict[str, str]) -> tuple[dict[int, str], np.ndarray]:
+        """Append the planted savings opportunities (legacy-CUR payer only) as streams.
+
+        Returns:
+            (stream index -> planted resource id, fixed daily quantity per stream, NaN where not fixed).
+        """
+        resources = list(PLANTED) if self.layout == "aws_cur" else []
+        s = self.streams
+        first = len(s)
+        for r in resources:
+            account = self._account_by_name[r.account_name]
+            start, end = planted_start_end(r, self.window.days)
+            s.spec = np.append(s.spec, self.table.index[r.spec])
+            s.owner = np.append(s.owner, self.accounts.index(account))
+            s.base = np.append(s.base, float(r.quantity))
+            s.start = np.append(s.start, start)
+            s.end = np.append(s.end, end)
+            s.serial = np.append(s.serial, len(s.serial))
+            s.team.append(account.team)
+            s.tag_key.append("team")
+            s.tag_value.append(account.team)
+            s.env.append(account.env)
+            s.cost_center.append(cost_centers.get(account.team or ""))
+        fixed = np.full(len(s), np.nan)
+        fixed[first:] = [float(r.quantity) for r in resources]
+        return {first + i: r.resource_id for i, r in enumerate(resources)}, fixed
+
+    def steady_instance_ids(self, count: int) -> list[str]:
+        """Resource ids of the first `count` ordinary (not planted, not reserved) instances running all window.
+
+        Args:
+            count: How many.
+
+        Returns:
+            EC2 instance ids, in stream order.
+        """
+        s = self.streams
+        found = [
+            str(self.static.text["resource_id"][i])
+            for i in range(len(s))
+            if i not in self.planted
+            and self.stream_ri[i] < 0
+            and self.table.specs[s.spec[i]].attrs.get("resource") == "instance"
+            and s.start[i] == 0
+            and s.end[i] == self.window.days
+        ]
+        return found[:count]
 
     def _sp_rates(self) -> tuple[np.ndarray, np.ndarray]:
         # Rounded to 6 decimals so rate x (1e-4 hour quanta) stays a whole number of 1e-10 units.
@@ -788,7 +850,8 @@ class StaticTable:
             usage_type=usage_type,
             operation=spec.attrs["operation"],
             availability_zone=f"{m.region}{'abc'[h % 3]}" if spec.attrs.get("instance_type") else None,
-            resource_id=_resource_id(spec.attrs.get("resource"), account, m.region, int(s.serial[i]), h),
+            resource_id=m.planted.get(i)
+            or _resource_id(spec.attrs.get("resource"), account, m.region, int(s.serial[i]), h),
             desc_usage=spec.attrs["desc"],
             desc_negation=f"SavingsPlanNegation used by AccountId : {account.account_id} and UsageSku : {sku}",
             desc_ri=spec.attrs.get("ri_desc"),

@@ -15,6 +15,7 @@ from finops_warehouse.demo.azure import AzureModel, write_azure
 from finops_warehouse.demo.events import write_events
 from finops_warehouse.demo.gcp import GcpModel, write_gcp
 from finops_warehouse.demo.labels import MIN_DAYS, AnomalyTracker, plan_anomalies
+from finops_warehouse.demo.optimize import BUSY_CPU, write_utilisation
 from finops_warehouse.demo.output import InvoiceTotal, Progress, ProviderOutput, write_totals
 from finops_warehouse.demo.timeline import UTC, Window
 
@@ -36,6 +37,7 @@ _OWNED = (
     "gcp/billing_export",
     "events/business_events",
     "labels/anomalies.csv",
+    "utilisation/utilisation.csv",
     "expected/invoice_totals.csv",
 )
 
@@ -47,7 +49,7 @@ class DemoResult:
     Attributes:
         out: Output root.
         files: Paths written per provider ("aws_cur", "aws_cur2", "azure", "gcp", "events", "labels",
-            "expected").
+            "utilisation", "expected").
         rows: Row counts per provider and file kind, e.g. rows["azure"]["actual_current"].
         expected_totals: Path of expected/invoice_totals.csv.
         anomalies: Path of labels/anomalies.csv.
@@ -104,10 +106,9 @@ def generate_demo(
     tracker = AnomalyTracker(plans)
     streams = _stream_counts(scale)
     result = DemoResult(out=out)
+    aws_cur = AwsModel("aws_cur", window, seed, streams["aws_cur"], plans, tracker)
     outputs: dict[str, ProviderOutput] = {
-        "aws_cur": write_aws_cur(
-            AwsModel("aws_cur", window, seed, streams["aws_cur"], plans, tracker), out, window, progress
-        ),
+        "aws_cur": write_aws_cur(aws_cur, out, window, progress),
         "aws_cur2": write_aws_cur2(
             AwsModel("aws_cur2", window, seed, streams["aws_cur2"], plans, tracker), out, window, progress
         ),
@@ -122,6 +123,8 @@ def generate_demo(
     result.anomalies = out / "labels" / "anomalies.csv"
     tracker.write(result.anomalies, window)
     result.files["labels"] = [result.anomalies]
+    utilisation = out / "utilisation" / "utilisation.csv"
+    result.files["utilisation"] = [write_utilisation(utilisation, end_date, aws_cur.steady_instance_ids(len(BUSY_CPU)))]
     result.expected_totals = write_totals(out / "expected" / "invoice_totals.csv", result.totals)
     result.files["expected"] = [result.expected_totals]
     result.seconds = time.perf_counter() - started

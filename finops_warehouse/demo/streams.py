@@ -329,6 +329,7 @@ class UsageModel:
         provider_code: int,
         anomaly: Callable[[int], np.ndarray],
         fixed: np.ndarray | None = None,
+        fixed_quantity: np.ndarray | None = None,
     ) -> None:
         """Bind the model.
 
@@ -340,6 +341,8 @@ class UsageModel:
             provider_code: Distinct small integer per provider (separates random streams).
             anomaly: Day index -> per-stream multiplier array.
             fixed: Boolean mask of streams that always bill exactly their cap (reserved capacity).
+            fixed_quantity: Daily quantity of streams that always bill exactly that (planted cases), NaN for
+                the others.
         """
         self.streams = streams
         self.table = table
@@ -348,6 +351,7 @@ class UsageModel:
         self.provider_code = provider_code
         self.anomaly = anomaly
         self.fixed = fixed if fixed is not None else np.zeros(len(streams), dtype=bool)
+        self.fixed_quantity = fixed_quantity if fixed_quantity is not None else np.full(len(streams), np.nan)
         spec = streams.spec
         self._season = _PROFILE_MATRIX[table.profile[spec]]  # (n, 7)
         self._sigma = _NOISE_SIGMA[table.profile[spec]]
@@ -378,6 +382,7 @@ class UsageModel:
         qty = s.base * self._season[:, weekday] * growth * noise * mult
         qty = np.minimum(qty, self._cap)
         qty = np.where(self.fixed, self._cap, qty)
+        qty = np.where(np.isnan(self.fixed_quantity), qty, self.fixed_quantity)
         if partial:
             late = np.random.default_rng([self.seed, self.provider_code, ordinal, 7])
             low, high = (0.55, 0.9) if partial == 2 else (0.96, 1.0)
