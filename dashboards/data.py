@@ -36,7 +36,13 @@ QUERY_TTL = timedelta(minutes=5)
 BUILD_HINT = "Run `make demo` (demo data) or `finops build` (your own exports) to create it."
 
 # The dbt source each loader writes (`finops load <loader>`); their SLAs are the dbt var source_sla_hours.
-DBT_SOURCE_OF_LOADER = {"aws-cur": "aws_cur", "azure": "azure_cost", "gcp": "gcp_billing", "events": "events", "fx": "fx"}
+DBT_SOURCE_OF_LOADER = {
+    "aws-cur": "aws_cur",
+    "azure": "azure_cost",
+    "gcp": "gcp_billing",
+    "events": "events",
+    "fx": "fx",
+}
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM")
 TOP_MOVERS = 10
 REJECTED_ROWS_SHOWN = 1000

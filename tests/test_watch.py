@@ -1,0 +1,251 @@
+"""`finops watch`: a delivery dropped into the landing is loaded and built until its spike is flagged; a
+watcher killed mid-cycle and restarted leaves the totals right; incomplete deliveries wait; a second watcher
+is refused; an unchanged landing does nothing.
+
+One small demo (40 days, ending mid-month) is loaded into a landing folder, built and adopted by the
+watcher once; each test works on a copy of it. The next day's files are the ones AWS delivers for it
+(`copy_next_delivery` on a demo generated one day longer); only AWS is dropped, which keeps each test to
+one cycle.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import query
+
+from finops_warehouse.bench import copy_next_delivery
+from finops_warehouse.cli import main
+from finops_warehouse.dbt import run_dbt
+from finops_warehouse.demo import generate_demo
+from finops_warehouse.reconcile import expected_totals, focus_totals
+from finops_warehouse.watch import (
+    LANDING_LAYOUT,
+    Landed,
+    Signature,
+    Watcher,
+    WatchOptions,
+    unsettled,
+    watch_lock,
+)
+from ingestion.files import ExportFile
+from ingestion.pipeline import run_load
+
+END_DATE = date(2026, 10, 14)
+NEXT_DAY = END_DATE + timedelta(days=1)
+DAYS = 40
+PLANTED = Decimal("20000")
+WAIT_SECONDS = 240
+
+
+@pytest.fixture(scope="module")
+def adopted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`root/landing` loaded into `root/warehouse/finops.duckdb`, built and adopted; `root/next` is the next day."""
+    root = tmp_path_factory.mktemp("watch")
+    landing, warehouse = root / "landing", root / "warehouse" / "finops.duckdb"
+    generate_demo(landing, days=DAYS, seed=5, scale="small", end_date=END_DATE)
+    generate_demo(root / "next_demo", days=DAYS + 1, seed=5, scale="small", end_date=NEXT_DAY)
+    copy_next_delivery(root / "next_demo", landing, root / "next", NEXT_DAY)
+    shutil.copy(root / "next_demo" / "expected" / "invoice_totals.csv", root / "next_invoice_totals.csv")
+    shutil.rmtree(root / "next_demo")
+    for folder in ("labels", "expected"):
+        shutil.rmtree(landing / folder)
+    previous = os.environ.get("FINOPS_WAREHOUSE")
+    os.environ["FINOPS_WAREHOUSE"] = str(warehouse)
+    for source, folder in LANDING_LAYOUT.items():
+        run_load(source, str(landing / folder), warehouse)
+    run_dbt(["build", "--exclude-resource-type", "unit_test"], warehouse, quiet=True)
+    assert Watcher(WatchOptions(str(landing), warehouse), print).adopt() > 0
+    yield root
+    if previous is None:
+        os.environ.pop("FINOPS_WAREHOUSE", None)
+    else:
+        os.environ["FINOPS_WAREHOUSE"] = previous
+
+
+@pytest.fixture
+def site(adopted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy = tmp_path / "site"
+    shutil.copytree(adopted, copy)
+    monkeypatch.setenv("FINOPS_WAREHOUSE", str(copy / "warehouse" / "finops.duckdb"))
+    monkeypatch.setenv("RUNTIME__LOG_LEVEL", "ERROR")
+    return copy
+
+
+def drop(increment: Path, landing: Path, provider_folder: str = "aws") -> None:
+    """Land the increment's files for one provider, with fresh modification times as a delivery would have."""
+    for path in sorted((increment / provider_folder).rglob("*")):
+        if path.is_file():
+            target = landing / path.relative_to(increment)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+
+
+def plant_spike(increment: Path, day: date, amount: Decimal) -> None:
+    """Add `amount` to one plain usage line item of `day` in the next legacy CUR assembly."""
+    newest = max((increment / "aws" / "cur").rglob("*.csv.gz"), key=lambda p: p.stat().st_mtime)
+    with gzip.open(newest, "rt", newline="") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    col = {name: index for index, name in enumerate(header)}
+    for row in rows[1:]:
+        plain_usage = (
+            row[col["lineItem/LineItemType"]] == "Usage"
+            and row[col["lineItem/UsageStartDate"]].startswith(day.isoformat())
+            and Decimal(row[col["lineItem/UnblendedCost"]] or 0) > 1
+            and not row[col["savingsPlan/SavingsPlanEffectiveCost"]]
+            and not row[col["reservation/EffectiveCost"]]
+        )
+        if plain_usage:
+            for name in ("lineItem/UnblendedCost", "lineItem/BlendedCost"):
+                row[col[name]] = str(Decimal(row[col[name]]) + amount)
+            break
+    else:
+        raise AssertionError(f"{newest}: no plain usage line item on {day}")
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    with gzip.open(newest, "wt", newline="") as handle:
+        handle.write(buffer.getvalue())
+
+
+def start_watcher(site: Path, log: Path, *extra: str) -> subprocess.Popen:
+    command = [
+        sys.executable, "-m", "finops_warehouse.cli", "--warehouse", str(site / "warehouse" / "finops.duckdb"),
+        "watch", str(site / "landing"), "--interval", "1", *extra,
+    ]  # fmt: skip
+    return subprocess.Popen(command, stdout=log.open("w"), stderr=subprocess.STDOUT)
+
+
+def wait_for_line(log: Path, text: str, process: subprocess.Popen, timeout: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text():
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"the watcher exited ({process.returncode}) before {text!r}:\n{log.read_text()}")
+        time.sleep(0.5)
+    process.kill()
+    raise AssertionError(f"no {text!r} within {timeout} s:\n{log.read_text()}")
+
+
+def runs(warehouse: Path) -> list[tuple]:
+    return query(
+        warehouse,
+        "select loader_source, status, rows_loaded, models_rebuilt, latency_seconds, load_seconds, build_seconds "
+        "from marts.pipeline_runs order by started_at",
+    )
+
+
+def test_a_dropped_day_is_loaded_built_and_its_spike_flagged(site: Path) -> None:
+    warehouse = site / "warehouse" / "finops.duckdb"
+    plant_spike(site / "next", NEXT_DAY, PLANTED)
+    log = site / "watch.log"
+    watcher = start_watcher(site, log)
+    try:
+        wait_for_line(log, "watching", watcher)
+        drop(site / "next", site / "landing")
+        wait_for_line(log, ": succeeded in", watcher)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        watcher.wait(timeout=60)
+    assert watcher.returncode == 0, log.read_text()
+    flagged = query(
+        warehouse,
+        f"""
+        select direction, actual_cost - expected_cost
+        from marts.cost_anomalies
+        where is_anomaly and provider = 'aws' and charge_date = '{NEXT_DAY}' and actual_cost >= {PLANTED}
+        """,
+    )
+    assert [direction for direction, _ in flagged] == ["spike"]
+    assert flagged[0][1] > PLANTED * Decimal("0.9")
+    [(source, status, rows_loaded, models_rebuilt, latency, load_seconds, build_seconds)] = runs(warehouse)
+    assert (source, status) == ("aws-cur", "succeeded")
+    assert rows_loaded > 0 and models_rebuilt > 0
+    assert latency >= load_seconds + build_seconds > 0
+
+
+def test_a_watcher_killed_mid_cycle_resumes_and_totals_match(site: Path) -> None:
+    warehouse = site / "warehouse" / "finops.duckdb"
+    log = site / "watch.log"
+    watcher = start_watcher(site, log)
+    try:
+        wait_for_line(log, "watching", watcher)
+        drop(site / "next", site / "landing")
+        wait_for_line(log, ": build started", watcher)
+        time.sleep(3)
+    finally:
+        watcher.kill()
+        watcher.wait(timeout=30)
+    assert watcher.returncode == -signal.SIGKILL
+
+    resumed = start_watcher(site, site / "resume.log", "--once")
+    assert resumed.wait(timeout=WAIT_SECONDS) == 0, (site / "resume.log").read_text()
+
+    expected = {k: v for k, v in expected_totals(site / "next_invoice_totals.csv").items() if k[0].startswith("aws")}
+    actual = {k: v for k, v in focus_totals(warehouse).items() if k[0].startswith("aws")}
+    assert actual == expected
+    [(rows, keys)] = query(warehouse, "select count(*), count(distinct x_RowKey) from marts.focus_costs")
+    assert rows == keys
+    assert [(source, status) for source, status, *_ in runs(warehouse)] == [
+        ("aws-cur", "interrupted"),
+        ("aws-cur", "succeeded"),
+    ]
+
+
+def test_an_incomplete_delivery_waits(site: Path) -> None:
+    warehouse = site / "warehouse" / "finops.duckdb"
+    drop(site / "next", site / "landing")
+    manifest = next((site / "landing" / "aws" / "cur").rglob("*20261001-20261101/cur-daily-Manifest.json"))
+    named = max(manifest.parent.rglob("*.csv.gz"), key=lambda p: p.stat().st_mtime)
+    named.unlink()
+    loads_before = query(warehouse, "select count(*) from meta.load_log")
+    result = CliRunner().invoke(main, ["watch", str(site / "landing"), "--once", "--interval", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert f"waiting for aws-cur: manifest names missing {named}" in result.output
+    assert "load started" not in result.output
+    assert query(warehouse, "select count(*) from meta.load_log") == loads_before
+
+
+def test_a_file_still_changing_is_not_ready() -> None:
+    def landed(size: int, modified: float) -> Landed:
+        return Landed("events", ExportFile("/landing/events", "e.jsonl"), Signature(size, modified))
+
+    growing = [landed(200, 2.0)]
+    assert unsettled(growing, {"events/e.jsonl": landed(100, 1.0)}) == ["events/e.jsonl"]
+    assert unsettled(growing, None) == ["events/e.jsonl"]
+    assert unsettled(growing, {"events/e.jsonl": landed(200, 2.0)}) == []
+
+
+def test_an_unchanged_landing_loads_and_builds_nothing(site: Path) -> None:
+    warehouse = site / "warehouse" / "finops.duckdb"
+    loads_before = query(warehouse, "select count(*) from meta.load_log")
+    result = CliRunner().invoke(main, ["watch", str(site / "landing"), "--once", "--interval", "0.2"])
+    assert result.exit_code == 0, result.output
+    assert "started" not in result.output
+    assert "0 cycle(s) succeeded, 0 failed" in result.output
+    assert query(warehouse, "select count(*) from meta.load_log") == loads_before
+    assert query(warehouse, "select count(*) from marts.pipeline_runs") == [(0,)]
+
+
+def test_a_second_watcher_on_the_same_warehouse_is_refused(site: Path) -> None:
+    warehouse = site / "warehouse" / "finops.duckdb"
+    with watch_lock(warehouse):
+        result = CliRunner().invoke(main, ["watch", str(site / "landing"), "--once", "--interval", "0.2"])
+    assert result.exit_code == 1
+    assert "another `finops watch`" in result.output
+    assert "Traceback" not in result.output
