@@ -46,6 +46,7 @@ DBT_SOURCE_OF_LOADER = {
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM")
 TOP_MOVERS = 10
 REJECTED_ROWS_SHOWN = 1000
+PIPELINE_RUNS_SHOWN = 200
 # Days of an anomaly's series drawn around it: its four-week baseline before, a week after.
 ANOMALY_CONTEXT_BEFORE_DAYS = 28
 ANOMALY_CONTEXT_AFTER_DAYS = 7
@@ -722,6 +723,40 @@ def rejected_rows(warehouse: str) -> pd.DataFrame:
         from meta.rejected_rows
         order by rejected_at desc, source, file, line_number
         limit {REJECTED_ROWS_SHOWN}
+    """
+    return _frame(warehouse, sql)
+
+
+_PIPELINE_RUN_COLUMNS = [
+    "run_id",
+    "loader_source",
+    "status",
+    "landed_at",
+    "started_at",
+    "finished_at",
+    "file_count",
+    "rows_loaded",
+    "rows_rejected",
+    "models_rebuilt",
+    "detect_seconds",
+    "load_seconds",
+    "build_seconds",
+    "alerts_seconds",
+    "latency_seconds",
+    "error",
+]
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def pipeline_runs(warehouse: str) -> pd.DataFrame:
+    """The latest `finops watch` cycles (marts.pipeline_runs), newest first; none when the watcher never ran."""
+    if "marts.pipeline_runs" not in table_names(warehouse):
+        return pd.DataFrame(columns=_PIPELINE_RUN_COLUMNS)
+    sql = f"""
+        select {", ".join(_PIPELINE_RUN_COLUMNS)}
+        from marts.pipeline_runs
+        order by started_at desc, run_id desc
+        limit {PIPELINE_RUNS_SHOWN}
     """
     return _frame(warehouse, sql)
 

@@ -10,9 +10,6 @@ one cycle.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import os
 import shutil
 import signal
@@ -28,7 +25,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import query
 
-from finops_warehouse.bench import copy_next_delivery
+from finops_warehouse.bench import copy_next_delivery, land_files, plant_cur_spike
 from finops_warehouse.cli import main
 from finops_warehouse.dbt import run_dbt
 from finops_warehouse.demo import generate_demo
@@ -86,42 +83,6 @@ def site(adopted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     return copy
 
 
-def drop(increment: Path, landing: Path, provider_folder: str = "aws") -> None:
-    """Land the increment's files for one provider, with fresh modification times as a delivery would have."""
-    for path in sorted((increment / provider_folder).rglob("*")):
-        if path.is_file():
-            target = landing / path.relative_to(increment)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-
-
-def plant_spike(increment: Path, day: date, amount: Decimal) -> None:
-    """Add `amount` to one plain usage line item of `day` in the next legacy CUR assembly."""
-    newest = max((increment / "aws" / "cur").rglob("*.csv.gz"), key=lambda p: p.stat().st_mtime)
-    with gzip.open(newest, "rt", newline="") as handle:
-        rows = list(csv.reader(handle))
-    header = rows[0]
-    col = {name: index for index, name in enumerate(header)}
-    for row in rows[1:]:
-        plain_usage = (
-            row[col["lineItem/LineItemType"]] == "Usage"
-            and row[col["lineItem/UsageStartDate"]].startswith(day.isoformat())
-            and Decimal(row[col["lineItem/UnblendedCost"]] or 0) > 1
-            and not row[col["savingsPlan/SavingsPlanEffectiveCost"]]
-            and not row[col["reservation/EffectiveCost"]]
-        )
-        if plain_usage:
-            for name in ("lineItem/UnblendedCost", "lineItem/BlendedCost"):
-                row[col[name]] = str(Decimal(row[col[name]]) + amount)
-            break
-    else:
-        raise AssertionError(f"{newest}: no plain usage line item on {day}")
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    with gzip.open(newest, "wt", newline="") as handle:
-        handle.write(buffer.getvalue())
-
-
 def start_watcher(site: Path, log: Path, *extra: str) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "finops_warehouse.cli", "--warehouse", str(site / "warehouse" / "finops.duckdb"),
@@ -152,12 +113,12 @@ def runs(warehouse: Path) -> list[tuple]:
 
 def test_a_dropped_day_is_loaded_built_and_its_spike_flagged(site: Path) -> None:
     warehouse = site / "warehouse" / "finops.duckdb"
-    plant_spike(site / "next", NEXT_DAY, PLANTED)
+    plant_cur_spike(site / "next", NEXT_DAY, PLANTED)
     log = site / "watch.log"
     watcher = start_watcher(site, log)
     try:
         wait_for_line(log, "watching", watcher)
-        drop(site / "next", site / "landing")
+        land_files(site / "next", site / "landing", "aws")
         wait_for_line(log, ": succeeded in", watcher)
     finally:
         watcher.send_signal(signal.SIGTERM)
@@ -185,7 +146,7 @@ def test_a_watcher_killed_mid_cycle_resumes_and_totals_match(site: Path) -> None
     watcher = start_watcher(site, log)
     try:
         wait_for_line(log, "watching", watcher)
-        drop(site / "next", site / "landing")
+        land_files(site / "next", site / "landing", "aws")
         wait_for_line(log, ": build started", watcher)
         time.sleep(3)
     finally:
@@ -209,7 +170,7 @@ def test_a_watcher_killed_mid_cycle_resumes_and_totals_match(site: Path) -> None
 
 def test_an_incomplete_delivery_waits(site: Path) -> None:
     warehouse = site / "warehouse" / "finops.duckdb"
-    drop(site / "next", site / "landing")
+    land_files(site / "next", site / "landing", "aws")
     manifest = next((site / "landing" / "aws" / "cur").rglob("*20261001-20261101/cur-daily-Manifest.json"))
     named = max(manifest.parent.rglob("*.csv.gz"), key=lambda p: p.stat().st_mtime)
     named.unlink()
