@@ -36,6 +36,9 @@ from finops_warehouse.watch import (
     Signature,
     Watcher,
     WatchOptions,
+    changed_files,
+    list_landing,
+    missing_from_manifests,
     unsettled,
     watch_lock,
 )
@@ -54,8 +57,8 @@ def adopted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """`root/landing` loaded into `root/warehouse/finops.duckdb`, built and adopted; `root/next` is the next day."""
     root = tmp_path_factory.mktemp("watch")
     landing, warehouse = root / "landing", root / "warehouse" / "finops.duckdb"
-    generate_demo(landing, days=DAYS, seed=5, scale="small", end_date=END_DATE)
-    generate_demo(root / "next_demo", days=DAYS + 1, seed=5, scale="small", end_date=NEXT_DAY)
+    generate_demo(landing, days=DAYS, seed=7, scale="small", end_date=END_DATE)
+    generate_demo(root / "next_demo", days=DAYS + 1, seed=7, scale="small", end_date=NEXT_DAY)
     copy_next_delivery(root / "next_demo", landing, root / "next", NEXT_DAY)
     shutil.copy(root / "next_demo" / "expected" / "invoice_totals.csv", root / "next_invoice_totals.csv")
     shutil.rmtree(root / "next_demo")
@@ -210,3 +213,42 @@ def test_a_second_watcher_on_the_same_warehouse_is_refused(site: Path) -> None:
     assert result.exit_code == 1
     assert "another `finops watch`" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bucket_prefix_is_listed_and_checked_like_a_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """s3:// through dlt's filesystem credentials, against a local S3 endpoint (moto), as in test_remote_s3."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+    from test_remote_s3 import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            monkeypatch.delenv(name, raising=False)
+        credentials = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "ENDPOINT_URL": endpoint}
+        for field, value in {**credentials, "REGION_NAME": "us-east-1"}.items():
+            monkeypatch.setenv(f"SOURCES__FILESYSTEM__CREDENTIALS__{field}", value)
+        client = boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1"
+        )
+        client.create_bucket(Bucket="landing")
+        manifest = '{"assemblyId": "a1", "reportKeys": ["r/20261001-20261101/a1/cur-00001.csv.gz"]}'
+        client.put_object(Bucket="landing", Key="in/aws/r/20261001-20261101/r-Manifest.json", Body=manifest)
+        client.put_object(Bucket="landing", Key="in/events/e.jsonl", Body=b'{"event_id": "1"}\n')
+        client.put_object(Bucket="landing", Key="in/events/.e2.jsonl.tmp", Body=b"half")
+
+        listing = list_landing("s3://landing/in")
+        assert sorted(listing) == ["aws/r/20261001-20261101/r-Manifest.json", "events/e.jsonl"]
+        changed = changed_files(listing, {})
+        assert list(changed) == ["aws-cur", "events"]
+        assert missing_from_manifests(changed["aws-cur"], listing) == [
+            "s3://landing/in/aws/r/20261001-20261101/a1/cur-00001.csv.gz"
+        ]
+        done = {key: landed.signature for key, landed in listing.items()}
+        client.put_object(Bucket="landing", Key="in/events/e.jsonl", Body=b'{"event_id": "1"}\n{"event_id": "2"}\n')
+        assert [f.key for f in changed_files(list_landing("s3://landing/in"), done)["events"]] == ["events/e.jsonl"]
+    finally:
+        server.stop()
