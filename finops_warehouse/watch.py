@@ -414,7 +414,11 @@ class Watcher:
             self.waiting.discard(source)
             return True
         if source not in self.waiting and (missing or previous is not None):
-            what = f"{len(moving)} file(s) still changing" if moving else f"manifest names missing {missing[0]}"
+            what = (
+                f"{len(moving)} file(s) not yet the same over a poll interval"
+                if moving
+                else f"manifest names missing {missing[0]}"
+            )
             self.say(f"waiting for {source}: {what}")
             self.waiting.add(source)
         return False

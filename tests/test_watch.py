@@ -2,7 +2,7 @@
 watcher killed mid-cycle and restarted leaves the totals right; incomplete deliveries wait; a second watcher
 is refused; an unchanged landing does nothing.
 
-One small demo (40 days, ending mid-month) is loaded into a landing folder, built and adopted by the
+One small demo (30 days, ending mid-month) is loaded into a landing folder, built and adopted by the
 watcher once; each test works on a copy of it. The next day's files are the ones AWS delivers for it
 (`copy_next_delivery` on a demo generated one day longer); only AWS is dropped, which keeps each test to
 one cycle.
@@ -10,6 +10,7 @@ one cycle.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -47,7 +48,7 @@ from ingestion.pipeline import run_load
 
 END_DATE = date(2026, 10, 14)
 NEXT_DAY = END_DATE + timedelta(days=1)
-DAYS = 40
+DAYS = 30
 PLANTED = Decimal("20000")
 WAIT_SECONDS = 240
 
@@ -57,10 +58,15 @@ def adopted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """`root/landing` loaded into `root/warehouse/finops.duckdb`, built and adopted; `root/next` is the next day."""
     root = tmp_path_factory.mktemp("watch")
     landing, warehouse = root / "landing", root / "warehouse" / "finops.duckdb"
-    generate_demo(landing, days=DAYS, seed=7, scale="small", end_date=END_DATE)
-    generate_demo(root / "next_demo", days=DAYS + 1, seed=7, scale="small", end_date=NEXT_DAY)
+    generate_demo(landing, days=DAYS, seed=42, scale="small", end_date=END_DATE)
+    generate_demo(root / "next_demo", days=DAYS + 1, seed=42, scale="small", end_date=NEXT_DAY)
     copy_next_delivery(root / "next_demo", landing, root / "next", NEXT_DAY)
-    shutil.copy(root / "next_demo" / "expected" / "invoice_totals.csv", root / "next_invoice_totals.csv")
+    # Invoices: the closed month as first delivered, the open month as of the next day.
+    history = expected_totals(landing / "expected" / "invoice_totals.csv")
+    invoices = expected_totals(root / "next_demo" / "expected" / "invoice_totals.csv")
+    invoices.update({key: totals for key, totals in history.items() if key[2] < f"{NEXT_DAY:%Y-%m}"})
+    rows = [[*key, str(billed), str(effective)] for key, (billed, effective) in invoices.items()]
+    (root / "invoices.json").write_text(json.dumps(rows))
     shutil.rmtree(root / "next_demo")
     for folder in ("labels", "expected"):
         shutil.rmtree(landing / folder)
@@ -160,7 +166,8 @@ def test_a_watcher_killed_mid_cycle_resumes_and_totals_match(site: Path) -> None
     resumed = start_watcher(site, site / "resume.log", "--once")
     assert resumed.wait(timeout=WAIT_SECONDS) == 0, (site / "resume.log").read_text()
 
-    expected = {k: v for k, v in expected_totals(site / "next_invoice_totals.csv").items() if k[0].startswith("aws")}
+    invoices = json.loads((site / "invoices.json").read_text())
+    expected = {tuple(row[:4]): (Decimal(row[4]), Decimal(row[5])) for row in invoices if row[0].startswith("aws")}
     actual = {k: v for k, v in focus_totals(warehouse).items() if k[0].startswith("aws")}
     assert actual == expected
     [(rows, keys)] = query(warehouse, "select count(*), count(distinct x_RowKey) from marts.focus_costs")
