@@ -229,17 +229,20 @@ def watch(
         raise UserError(f"{outcome.failed} cycle(s) failed; see the lines above and meta.pipeline_runs")
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def freshness(warehouse: Path) -> None:
+def freshness(warehouse: Path, dbt_args: tuple[str, ...]) -> None:
     """Run `dbt source freshness`: each source's latest load against its SLA (dbt var source_sla_hours).
 
-    Exits 1 when a source is past its error SLA; past the warning SLA it only warns.
+    Exits 1 when a source is past its error SLA; past the warning SLA it only warns. Extra arguments go to
+    dbt, e.g. `-s source:aws_cur`.
     """
     from finops_warehouse.dbt import run_dbt
 
     with user_errors():
-        run_dbt(["source", "freshness"], warehouse)
+        checked = run_dbt(["source", "freshness", *dbt_args], warehouse)
+    console.print(f"freshness: {len(checked)} source table(s) within their error SLA")
 
 
 def _say(line: str) -> None:

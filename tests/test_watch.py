@@ -259,3 +259,10 @@ def test_a_bucket_prefix_is_listed_and_checked_like_a_folder(monkeypatch: pytest
         assert [f.key for f in changed_files(list_landing("s3://landing/in"), done)["events"]] == ["events/e.jsonl"]
     finally:
         server.stop()
+
+
+def test_freshness_checks_the_loaded_sources_against_their_slas(site: Path) -> None:
+    result = CliRunner().invoke(main, ["freshness", "-s", "source:aws_cur", "source:events"])
+    assert result.exit_code == 0, result.output
+    # Loaded minutes ago: the CUR line items and the events are within their SLA.
+    assert "freshness: 2 source table(s) within their error SLA" in result.output
