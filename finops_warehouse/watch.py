@@ -54,6 +54,9 @@ DBT_SOURCES = {"aws-cur": "aws_cur", "azure": "azure_cost", "gcp": "gcp_billing"
 CYCLE_BUILD = ["build", "--exclude-resource-type", "unit_test"]
 ANOMALY_MART = "model.finops_warehouse.cost_anomalies"
 STATE_VERSION = 1
+# A failed cycle (a bad file, a failing data test, the warehouse locked by another process) is tried again
+# after this long, or as soon as its files change.
+FAILED_RETRY_SECONDS = 300.0
 
 SUCCEEDED, FAILED, INTERRUPTED, RUNNING = "succeeded", "failed", "interrupted", "running"
 
@@ -363,7 +366,8 @@ class Watcher:
         self.say = say
         self.state = WatchState.load(options.warehouse)
         self.stop_requested = False
-        self.failed: dict[str, Signature] = {}  # failed deliveries: retried when they change or at restart
+        # Files of failed cycles and when to try them again (sooner when they change, or at restart).
+        self.failed: dict[str, tuple[Signature, float]] = {}
         self.waiting: set[str] = set()  # deliveries already reported as incomplete
 
     def run(self) -> WatchOutcome:
@@ -400,12 +404,17 @@ class Watcher:
         for source, files in changed_files(listing, self.state.done).items():
             if self.stop_requested:
                 break
-            if all(self.failed.get(f.key) == f.signature for f in files):
+            if all(self._held_back(f) for f in files):
                 continue
             if not self._ready(source, files, listing, previous):
                 continue
             statuses.append(self._cycle(source, files))
         return statuses
+
+    def _held_back(self, landed: Landed) -> bool:
+        """Whether this version of the file failed a cycle that is not due to be retried yet."""
+        signature, retry_at = self.failed.get(landed.key, (None, 0.0))
+        return signature == landed.signature and time.monotonic() < retry_at
 
     def _ready(self, source: str, files: list[Landed], listing: dict[str, Landed], previous: dict | None) -> bool:
         moving = unsettled(files, previous)
@@ -447,7 +456,8 @@ class Watcher:
         if cycle.status == SUCCEEDED:
             self.state.done.update({f.key: f.signature for f in files})
         elif cycle.status == FAILED:
-            self.failed.update({f.key: f.signature for f in files})
+            retry_at = time.monotonic() + FAILED_RETRY_SECONDS
+            self.failed.update({f.key: (f.signature, retry_at) for f in files})
         self.state.in_progress = None
         self.state.save()
         latency = (cycle.finished_at - landed_at).total_seconds()
