@@ -266,3 +266,13 @@ def test_freshness_checks_the_loaded_sources_against_their_slas(site: Path) -> N
     assert result.exit_code == 0, result.output
     # Loaded minutes ago: the CUR line items and the events are within their SLA.
     assert "freshness: 2 source table(s) within their error SLA" in result.output
+
+
+def test_a_failed_delivery_waits_for_a_change_or_its_retry_time(tmp_path: Path) -> None:
+    watcher = Watcher(WatchOptions(str(tmp_path / "landing"), tmp_path / "finops.duckdb"), print)
+    failed = Landed("gcp", ExportFile(str(tmp_path), "x.json"), Signature(10, 1.0))
+    watcher.failed[failed.key] = (failed.signature, time.monotonic() + 60)
+    assert watcher._held_back(failed)
+    assert not watcher._held_back(Landed("gcp", failed.file, Signature(11, 2.0)))
+    watcher.failed[failed.key] = (failed.signature, time.monotonic() - 1)
+    assert not watcher._held_back(failed)
