@@ -374,6 +374,8 @@ class Watcher:
         """Watch until stopped, or make one pass with `once`."""
         outcome = WatchOutcome()
         with watch_lock(self.options.warehouse), self._signals():
+            # Read again under the lock: a watcher that held it until a moment ago may have moved the state on.
+            self.state = WatchState.load(self.options.warehouse)
             self._recover()
             previous = None
             if self.options.once:
@@ -393,6 +395,7 @@ class Watcher:
     def adopt(self) -> int:
         """Mark every file now in the landing as processed without loading it; returns how many."""
         with watch_lock(self.options.warehouse):
+            self.state = WatchState.load(self.options.warehouse)
             listing = list_landing(self.options.landing)
             self.state.done.update({key: landed.signature for key, landed in listing.items()})
             self.state.built = True
