@@ -327,3 +327,38 @@ def tag_coverage_chart(daily: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=280)
     )
+
+
+PIPELINE_STEPS = {
+    "detect_seconds": "Detect",
+    "load_seconds": "Load",
+    "build_seconds": "Build",
+    "alerts_seconds": "Alerts",
+}
+
+
+def pipeline_latency_chart(runs: pd.DataFrame) -> alt.Chart:
+    """Seconds from landing to the end of each watch cycle, stacked by step."""
+    steps = runs.melt(
+        id_vars=["run_id", "loader_source", "started_at"],
+        value_vars=list(PIPELINE_STEPS),
+        var_name="step",
+        value_name="seconds",
+    ).dropna(subset=["seconds"])
+    steps = steps.assign(step=steps["step"].map(PIPELINE_STEPS), seconds=steps["seconds"].astype(float))
+    return (
+        alt.Chart(steps)
+        .mark_bar()
+        .encode(
+            x=alt.X("started_at:T", title="Cycle started (UTC)"),
+            y=alt.Y("sum(seconds):Q", title="Seconds from landing"),
+            color=alt.Color("step:N", title="Step", sort=list(PIPELINE_STEPS.values())),
+            tooltip=[
+                alt.Tooltip("run_id:N", title="Cycle"),
+                alt.Tooltip("loader_source:N", title="Source"),
+                alt.Tooltip("step:N", title="Step"),
+                alt.Tooltip("seconds:Q", title="Seconds", format=".1f"),
+            ],
+        )
+        .properties(height=240)
+    )

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 import streamlit as st
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "finops.duckdb"
@@ -34,17 +35,36 @@ SNOWFLAKE = "snowflake"
 QUERY_TTL = timedelta(minutes=5)
 BUILD_HINT = "Run `make demo` (demo data) or `finops build` (your own exports) to create it."
 
-# How old each source's latest successful load may be before the data-quality page calls it late. The
-# billing exports match the `warn_after` of their dbt source freshness; fx rates are published daily.
-SOURCE_SLA_HOURS = {"aws-cur": 36, "azure": 36, "gcp": 36, "events": 24, "fx": 48}
+# The dbt source each loader writes (`finops load <loader>`); their SLAs are the dbt var source_sla_hours.
+DBT_SOURCE_OF_LOADER = {
+    "aws-cur": "aws_cur",
+    "azure": "azure_cost",
+    "gcp": "gcp_billing",
+    "events": "events",
+    "fx": "fx",
+}
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM")
 TOP_MOVERS = 10
 REJECTED_ROWS_SHOWN = 1000
+PIPELINE_RUNS_SHOWN = 200
 # Days of an anomaly's series drawn around it: its four-week baseline before, a week after.
 ANOMALY_CONTEXT_BEFORE_DAYS = 28
 ANOMALY_CONTEXT_AFTER_DAYS = 7
 
 _PLACEHOLDER = re.compile(r"\$([a-z_][a-z0-9_]*)")
+
+
+def source_sla_hours(project_file: Path = REPO_ROOT / "dbt_project.yml") -> dict[str, int]:
+    """Per loader, how old its latest successful load may be before the data-quality page calls it late.
+
+    The `warn` hours of the dbt var `source_sla_hours`, the same figure `dbt source freshness` warns at, read
+    from the project file so the page and dbt cannot disagree.
+    """
+    slas = yaml.safe_load(project_file.read_text())["vars"]["source_sla_hours"]
+    return {loader: int(slas[source]["warn"]) for loader, source in DBT_SOURCE_OF_LOADER.items()}
+
+
+SOURCE_SLA_HOURS = source_sla_hours()
 
 
 class WarehouseUnavailable(Exception):
@@ -734,6 +754,40 @@ def rejected_rows(warehouse: str) -> pd.DataFrame:
         from meta.rejected_rows
         order by rejected_at desc, source, file, line_number
         limit {REJECTED_ROWS_SHOWN}
+    """
+    return _frame(warehouse, sql)
+
+
+_PIPELINE_RUN_COLUMNS = [
+    "run_id",
+    "loader_source",
+    "status",
+    "landed_at",
+    "started_at",
+    "finished_at",
+    "file_count",
+    "rows_loaded",
+    "rows_rejected",
+    "models_rebuilt",
+    "detect_seconds",
+    "load_seconds",
+    "build_seconds",
+    "alerts_seconds",
+    "latency_seconds",
+    "error",
+]
+
+
+@st.cache_data(ttl=QUERY_TTL, show_spinner=False)
+def pipeline_runs(warehouse: str) -> pd.DataFrame:
+    """The latest `finops watch` cycles (marts.pipeline_runs), newest first; none when the watcher never ran."""
+    if "marts.pipeline_runs" not in table_names(warehouse):
+        return pd.DataFrame(columns=_PIPELINE_RUN_COLUMNS)
+    sql = f"""
+        select {", ".join(_PIPELINE_RUN_COLUMNS)}
+        from marts.pipeline_runs
+        order by started_at desc, run_id desc
+        limit {PIPELINE_RUNS_SHOWN}
     """
     return _frame(warehouse, sql)
 

@@ -156,7 +156,7 @@ def alerts_command(
         return
     # Checked before the warehouse is read so a mistyped URL fails before anything else happens.
     host = webhook_host(webhook)
-    _send(read_new_alerts(warehouse, min_severity, since_day), warehouse, webhook, host, dashboard_url)
+    send_alerts(read_new_alerts(warehouse, min_severity, since_day), warehouse, webhook, host, dashboard_url)
 
 
 def _print_dry_run(alerts: list[Alert], dashboard_url: str) -> None:
@@ -166,7 +166,12 @@ def _print_dry_run(alerts: list[Alert], dashboard_url: str) -> None:
     click.echo(f"dry run: {len(alerts)} alert(s) would be sent; nothing sent or recorded (no --webhook)")
 
 
-def _send(alerts: list[Alert], warehouse: Path, webhook: str, host: str, dashboard_url: str) -> None:
+def send_alerts(alerts: list[Alert], warehouse: Path, webhook: str, host: str, dashboard_url: str) -> int:
+    """POST each alert and record it in meta.sent_alerts right after; returns how many were sent.
+
+    Raises:
+        click.ClickException: The webhook refused one; those before it are sent and recorded.
+    """
     ensure_ledger(warehouse)
     for sent, alert in enumerate(alerts):
         try:
@@ -179,6 +184,7 @@ def _send(alerts: list[Alert], warehouse: Path, webhook: str, host: str, dashboa
         record_sent(warehouse, alert, host)
         click.echo(f"sent {alert.anomaly_id}: {summary_line(alert)}")
     click.echo(f"{len(alerts)} alert(s) sent to {host}")
+    return len(alerts)
 
 
 def webhook_host(url: str) -> str:

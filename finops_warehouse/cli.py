@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from finops_warehouse.alerts import alerts_command
+from finops_warehouse.alerts import DASHBOARD_ENV, DEFAULT_DASHBOARD_URL, WEBHOOK_ENV, alerts_command
 from finops_warehouse.paths import PROJECT_DIR, WAREHOUSE_ENV, warehouse_path
 
 if TYPE_CHECKING:
@@ -214,6 +214,87 @@ def bench(scale: str, workdir: str, no_peer: bool) -> None:
         results = run_bench(scale, Path(workdir), peer=not no_peer, progress=lambda line: status.update(line))
         json_path, markdown_path = write_results(results)
     console.print(f"benchmark written to {markdown_path} and {json_path}")
+
+
+@main.command()
+@click.argument("landing")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds between polls; a file must keep its size and time over one interval to be loaded.",
+)
+@click.option("--once", is_flag=True, help="Process the deliveries that are ready now, then exit (cron, tests).")
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Record every file now in LANDING as processed, without loading or building: for a warehouse "
+    "already loaded from it with `finops load` and built.",
+)
+@click.option(
+    "--webhook",
+    envvar=WEBHOOK_ENV,
+    default=None,
+    help=f"Send new anomalies to this Slack-compatible webhook after each cycle (env {WEBHOOK_ENV}).",
+)
+@click.option(
+    "--dashboard-url",
+    envvar=DASHBOARD_ENV,
+    default=DEFAULT_DASHBOARD_URL,
+    show_default=True,
+    help=f"Base URL of the dashboard the alerts link to (env {DASHBOARD_ENV}).",
+)
+@click.pass_obj
+def watch(
+    warehouse: Path, landing: str, interval: float, once: bool, adopt: bool, webhook: str | None, dashboard_url: str
+) -> None:
+    """Poll LANDING (a folder or an s3:// gs:// az:// prefix with aws/ azure/ gcp/ events/ in it) and, for every
+    new or changed delivery, load it, rebuild what depends on it and send alerts for new anomalies.
+
+    One line per step with its time. Ctrl-C stops after the current step; a second Ctrl-C stops at once. Every
+    cycle is recorded in meta.pipeline_runs; an interrupted one is done again on the next run.
+    """
+    from finops_warehouse.watch import Watcher, WatchError, WatchOptions
+
+    options = WatchOptions(landing, warehouse, interval, once, webhook, dashboard_url)
+    try:
+        watcher = Watcher(options, _say)
+        if adopt:
+            _say(f"adopted {watcher.adopt():,} file(s) in {landing} as already processed")
+            return
+        _say(f"watching {landing} every {interval:g} s for {warehouse}" + (" (one pass)" if once else ""))
+        outcome = watcher.run()
+    except WatchError as exc:
+        raise UserError(str(exc)) from exc
+    except KeyboardInterrupt:
+        _say("stopped; an unfinished cycle is done again on the next run")
+        sys.exit(130)
+    _say(f"stopped: {outcome.succeeded} cycle(s) succeeded, {outcome.failed} failed")
+    if outcome.failed and once:
+        raise UserError(f"{outcome.failed} cycle(s) failed; see the lines above and meta.pipeline_runs")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def freshness(warehouse: Path, dbt_args: tuple[str, ...]) -> None:
+    """Run `dbt source freshness`: each source's latest load against its SLA (dbt var source_sla_hours).
+
+    Exits 1 when a source is past its error SLA; past the warning SLA it only warns. Extra arguments go to
+    dbt, e.g. `-s source:aws_cur`.
+    """
+    from finops_warehouse.dbt import run_dbt
+
+    with user_errors():
+        checked = run_dbt(["source", "freshness", *dbt_args], warehouse)
+    console.print(f"freshness: {len(checked)} source table(s) within their error SLA")
+
+
+def _say(line: str) -> None:
+    """One log line with a UTC time stamp, flushed at once (a watcher's output is usually a log file)."""
+    click.echo(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {line}")
+    sys.stdout.flush()
 
 
 @main.command()

@@ -12,8 +12,12 @@ class DbtFailed(Exception):
     """A dbt command finished with failures; the message names the failing nodes."""
 
 
-def run_dbt(args: list[str], warehouse: Path, quiet: bool = False) -> None:
-    """Run `dbt <args>` with the committed profiles.yml, pointing the dev target at `warehouse`."""
+def run_dbt(args: list[str], warehouse: Path, quiet: bool = False) -> list[str]:
+    """Run `dbt <args>` with the committed profiles.yml, pointing the dev target at `warehouse`.
+
+    Returns:
+        The unique ids of the nodes dbt ran (`model.finops_warehouse.focus_costs`, tests, seeds), in order.
+    """
     from dbt.cli.main import dbtRunner
 
     os.environ[WAREHOUSE_ENV] = str(warehouse)
@@ -24,7 +28,7 @@ def run_dbt(args: list[str], warehouse: Path, quiet: bool = False) -> None:
     finally:
         _release_warehouse()
     if result.success:
-        return
+        return [r.node.unique_id for r in (result.result or []) if getattr(r, "node", None) is not None]
     if result.exception is not None:
         raise DbtFailed(f"dbt {' '.join(args)} failed: {result.exception}")
     failed = [

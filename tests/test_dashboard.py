@@ -450,3 +450,42 @@ def test_savings_follow_the_owner_filter_sorted_by_saving_with_a_download(demo: 
     expected = query(demo, "select count(*) from marts.recommendations where owner_team = 'storefront'")[0][0]
     assert len(table) == expected > 0
     assert len(app.get("download_button")) == 1
+
+
+def test_data_quality_shows_the_watch_cycles_and_their_latency(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "watched.duckdb"
+    shutil.copyfile(demo, copy)
+    with duckdb.connect(str(copy)) as con:
+        # The demo never ran `finops watch`, so its marts.pipeline_runs is empty: two cycles stand in for it.
+        con.execute("create table marts.runs as select * from marts.pipeline_runs where false")
+        con.execute("drop view marts.pipeline_runs")
+        con.execute("alter table marts.runs rename to pipeline_runs")
+        con.execute(
+            """
+            insert into marts.pipeline_runs (
+                run_id, loader_source, status, landed_at, started_at, finished_at, file_count, rows_loaded,
+                rows_rejected, models_rebuilt, detect_seconds, load_seconds, build_seconds, latency_seconds, error
+            ) values
+            ('aws-cur:1', 'aws-cur', 'interrupted', '2026-11-01 06:00:00', '2026-11-01 06:00:02', null,
+             3, 0, 0, 0, 2.0, 4.5, null, null, 'the watcher stopped during this cycle'),
+            ('aws-cur:2', 'aws-cur', 'succeeded', '2026-11-01 06:00:00', '2026-11-01 06:01:00',
+             '2026-11-01 06:01:21.5', 3, 1200, 0, 41, 60.0, 5.0, 16.5, 81.5, null)
+            """
+        )
+    monkeypatch.setenv("FINOPS_WAREHOUSE", str(copy))
+
+    app = run("views/data_quality.py")
+
+    [runs] = [frame.value for frame in app.dataframe if "run_id" in frame.value.columns]
+    assert list(runs["run_id"]) == ["aws-cur:2", "aws-cur:1"]
+    assert list(runs["status"]) == ["succeeded", "interrupted"]
+    assert any("The latest succeeded cycle took 81.5 s" in caption.value for caption in app.caption)
+    assert not any("No `finops watch` cycles" in info.value for info in app.info)
+
+
+def test_data_quality_without_watch_cycles_says_how_to_start_one(demo: Path) -> None:
+    app = run("views/data_quality.py")
+
+    assert any("No `finops watch` cycles recorded" in info.value for info in app.info)

@@ -83,6 +83,47 @@ def _freshness_section(fresh: pd.DataFrame) -> None:
     )
 
 
+def _pipeline_runs_section(runs: pd.DataFrame) -> None:
+    st.subheader("Pipeline runs")
+    if runs.empty:
+        st.info(
+            "No `finops watch` cycles recorded (marts.pipeline_runs): run `finops watch LANDING` to load and build "
+            "each delivery as it lands."
+        )
+        return
+    finished = runs.dropna(subset=["latency_seconds"])
+    succeeded = finished[finished["status"] == "succeeded"]
+    latest = f" The latest succeeded cycle took {succeeded['latency_seconds'].iloc[0]:.1f} s." if len(succeeded) else ""
+    st.caption(
+        f"The latest {len(runs):,} watch cycles, newest first: one per delivery, from landing to the end of its load, "
+        f"build and alerts.{latest}"
+    )
+    st.dataframe(
+        runs,
+        hide_index=True,
+        column_config={
+            "run_id": st.column_config.TextColumn("Cycle"),
+            "loader_source": st.column_config.TextColumn("Source"),
+            "status": st.column_config.TextColumn("Status"),
+            "landed_at": st.column_config.DatetimeColumn("Landed (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "finished_at": st.column_config.DatetimeColumn("Finished (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "file_count": st.column_config.NumberColumn("Files"),
+            "rows_loaded": st.column_config.NumberColumn("Rows loaded", format="%,d"),
+            "rows_rejected": st.column_config.NumberColumn("Rows rejected", format="%,d"),
+            "models_rebuilt": st.column_config.NumberColumn("Models rebuilt"),
+            "detect_seconds": st.column_config.NumberColumn("Detect (s)", format="%.1f"),
+            "load_seconds": st.column_config.NumberColumn("Load (s)", format="%.1f"),
+            "build_seconds": st.column_config.NumberColumn("Build (s)", format="%.1f"),
+            "alerts_seconds": st.column_config.NumberColumn("Alerts (s)", format="%.1f"),
+            "latency_seconds": st.column_config.NumberColumn("Latency (s)", format="%.1f"),
+            "error": st.column_config.TextColumn("Error", width="large"),
+        },
+    )
+    if not finished.empty:
+        st.altair_chart(charts.pipeline_latency_chart(finished), width="stretch")
+
+
 def _rejects_section(rejected: pd.DataFrame, total: int) -> None:
     st.subheader("Rejected rows")
     if rejected.empty:
@@ -252,6 +293,7 @@ def render() -> None:
     else:
         _freshness_section(fresh)
         _rejects_section(data.rejected_rows(f.warehouse), rejected_total)
+    _pipeline_runs_section(data.pipeline_runs(f.warehouse))
     _coverage_section(f, names)
     _reconciliation_section(invoices, names)
 

@@ -104,3 +104,21 @@
         dateadd(month, {{ months_after }}, to_timestamp_ntz({{ yyyymm_expression }} || '01', 'YYYYMMDD'))
     )
 {%- endmacro %}
+
+{#- A timestamp column of a raw table (dlt writes them with a time zone) as naive UTC; null when the table
+    has no such column. -#}
+{% macro raw_timestamp_utc(available, name) -%}
+    {%- if name in available -%}
+    {{ return(adapter.dispatch('raw_timestamp_utc', 'finops_warehouse')(raw_column_identifier(name))) }}
+    {%- else -%}
+    cast(null as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__raw_timestamp_utc(identifier) -%}
+    timezone('UTC', {{ identifier }})
+{%- endmacro %}
+
+{% macro snowflake__raw_timestamp_utc(identifier) -%}
+    convert_timezone('UTC', {{ identifier }})::timestamp_ntz
+{%- endmacro %}
