@@ -1432,7 +1432,7 @@ def _headline_rows(runs: dict[str, dict[str, Any]]) -> list[list[str]]:
     rows.append(row("dashboard page render; its queries cold / warm", _dashboard_cell))
     rows.append(row("one-day incremental (load + build)", lambda r: _increment_cell(r["incremental"])))
     rows.append(row("incremental at 30 / 90 / 365 days", _series_cell))
-    rows.append(row("finops watch: landing to flag (steps)", lambda r: _watch_cell(r["watch"])))
+    rows.append(row("finops watch: landing to flag (steps)", _watch_cell_or_reason))
     rows.append(row("peak memory of any pipeline step", lambda r: _fmt_mb(r["totals"]["peak_rss_mb"])))
     rows.append(row("peer: ours vs focus-converter", _peer_cell))
     return rows
@@ -1532,6 +1532,14 @@ def _guarded(figure: Callable[[dict[str, Any]], str], run: dict[str, Any]) -> st
         return figure(run)
     except (KeyError, TypeError):
         return "failed or not measured"
+
+
+def _watch_cell_or_reason(run: dict[str, Any]) -> str:
+    """The watch figure, or why a run has none (the section runs at the small scale only)."""
+    watch = run.get("watch")
+    if watch is None:
+        return "not measured by this run"
+    return f"not measured: {watch['reason']}" if watch.get("status") == "skipped" else _watch_cell(watch)
 
 
 def _dashboard_lines(run: dict[str, Any]) -> list[str]:
